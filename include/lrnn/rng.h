@@ -1,0 +1,48 @@
+/* Counter-based random streams (Philox4x64-10 from Random123).
+ *
+ * A stream is keyed by (seed, purpose) and positioned by (trial, particle): the numbers a
+ * trial/particle sees depend only on those, never on which thread ran it or in what order,
+ * so every result is bit-identical for any number of threads. */
+#ifndef LRNN_RNG_H
+#define LRNN_RNG_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What the numbers are for; different purposes never share numbers for the same seed. */
+typedef enum lrnn_rng_purpose {
+    LRNN_RNG_INIT = 1,     /* parameter initialisation */
+    LRNN_RNG_SAMPLE = 2,   /* generative sampling (process, initial and observation noise) */
+    LRNN_RNG_FILTER = 3,   /* particle proposals */
+    LRNN_RNG_RESAMPLE = 4, /* ancestor draws */
+    LRNN_RNG_BATCH = 5,    /* data windows and batch order */
+} lrnn_rng_purpose;
+
+typedef struct lrnn_rng {
+    uint64_t key[2];
+    uint64_t ctr[4];
+    uint64_t block[4]; /* current output block */
+    int used;          /* words of block consumed */
+    int has_spare;     /* Box-Muller makes normals in pairs */
+    double spare;
+} lrnn_rng;
+
+void lrnn_rng_init(lrnn_rng *rng, uint64_t seed, lrnn_rng_purpose purpose, uint64_t trial,
+                   uint64_t particle);
+uint64_t lrnn_rng_u64(lrnn_rng *rng);
+/* Uniform on the open interval (0, 1): never 0, so log(u) is finite. */
+double lrnn_rng_uniform(lrnn_rng *rng);
+/* Standard normal (Box-Muller). */
+double lrnn_rng_normal(lrnn_rng *rng);
+/* Poisson(lambda): inversion for lambda < 10, PTRS (Hoermann 1993) above. lambda >= 0. */
+double lrnn_rng_poisson(lrnn_rng *rng, double lambda);
+/* Uniform integer in [0, n), unbiased (rejection). n > 0. */
+uint64_t lrnn_rng_below(lrnn_rng *rng, uint64_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

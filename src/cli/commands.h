@@ -1,0 +1,16 @@
+/* Subcommands of the lrnn tool; each returns the process exit status. */
+#ifndef LRNN_CLI_COMMANDS_H
+#define LRNN_CLI_COMMANDS_H
+
+#include "lrnn/model.h"
+#include "options.h"
+
+int cmd_init(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+
+/* Options that build a model configuration (shared by init and, later, fit). Writes at most
+ * `cap` options into out and returns how many. */
+int cli_model_options(lrnn_model_config *c, cli_option *out, int cap);
+
+#endif

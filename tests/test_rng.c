@@ -1,0 +1,124 @@
+/* Counter-based streams: reproducible, independent per (seed, purpose, trial, particle), and
+ * with the right first two moments. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "lrnn/rng.h"
+
+static void same_key_same_bits(void **state) {
+    (void)state;
+    lrnn_rng a, b;
+    lrnn_rng_init(&a, 42, LRNN_RNG_SAMPLE, 3, 7);
+    lrnn_rng_init(&b, 42, LRNN_RNG_SAMPLE, 3, 7);
+    for (int i = 0; i < 1000; i++) assert_int_equal(lrnn_rng_u64(&a), lrnn_rng_u64(&b));
+}
+
+static void streams_differ(void **state) {
+    (void)state;
+    lrnn_rng base, other[4];
+    lrnn_rng_init(&base, 42, LRNN_RNG_SAMPLE, 3, 7);
+    lrnn_rng_init(&other[0], 43, LRNN_RNG_SAMPLE, 3, 7);
+    lrnn_rng_init(&other[1], 42, LRNN_RNG_FILTER, 3, 7);
+    lrnn_rng_init(&other[2], 42, LRNN_RNG_SAMPLE, 4, 7);
+    lrnn_rng_init(&other[3], 42, LRNN_RNG_SAMPLE, 3, 8);
+    uint64_t first = lrnn_rng_u64(&base);
+    for (int i = 0; i < 4; i++) assert_true(lrnn_rng_u64(&other[i]) != first);
+}
+
+/* Mean and variance of n draws: a 5-sigma band from the estimators' standard errors. */
+static void check_moments(double *x, int n, double mean, double var, double fourth_central) {
+    double s = 0.0, ss = 0.0;
+    for (int i = 0; i < n; i++) s += x[i];
+    double m = s / n;
+    for (int i = 0; i < n; i++) ss += (x[i] - m) * (x[i] - m);
+    double v = ss / (n - 1);
+    double se_mean = sqrt(var / n), se_var = sqrt((fourth_central - var * var) / n);
+    assert_true(fabs(m - mean) < 5.0 * se_mean);
+    assert_true(fabs(v - var) < 5.0 * se_var);
+}
+
+static double draws[200000];
+
+static void uniform_moments(void **state) {
+    (void)state;
+    lrnn_rng r;
+    lrnn_rng_init(&r, 1, LRNN_RNG_SAMPLE, 0, 0);
+    int n = 200000;
+    for (int i = 0; i < n; i++) {
+        draws[i] = lrnn_rng_uniform(&r);
+        assert_true(draws[i] > 0.0 && draws[i] < 1.0);
+    }
+    check_moments(draws, n, 0.5, 1.0 / 12.0, 1.0 / 80.0);
+}
+
+static void normal_moments(void **state) {
+    (void)state;
+    lrnn_rng r;
+    lrnn_rng_init(&r, 2, LRNN_RNG_SAMPLE, 0, 0);
+    int n = 200000;
+    for (int i = 0; i < n; i++) draws[i] = lrnn_rng_normal(&r);
+    check_moments(draws, n, 0.0, 1.0, 3.0);
+}
+
+/* Poisson(lambda): mean = var = lambda, fourth central moment lambda (1 + 3 lambda). Both the
+ * inversion (< 10) and the PTRS branch (>= 10) are covered, including the switch point. */
+static void poisson_moments(void **state) {
+    (void)state;
+    const double lambdas[] = {0.05, 0.7, 3.0, 9.99, 10.0, 31.4, 500.0};
+    for (size_t j = 0; j < sizeof lambdas / sizeof lambdas[0]; j++) {
+        double lam = lambdas[j];
+        lrnn_rng r;
+        lrnn_rng_init(&r, 3, LRNN_RNG_SAMPLE, j, 0);
+        int n = 200000;
+        for (int i = 0; i < n; i++) {
+            draws[i] = lrnn_rng_poisson(&r, lam);
+            assert_true(draws[i] >= 0.0 && draws[i] == floor(draws[i]));
+        }
+        check_moments(draws, n, lam, lam, lam * (1.0 + 3.0 * lam));
+    }
+    lrnn_rng r;
+    lrnn_rng_init(&r, 3, LRNN_RNG_SAMPLE, 0, 0);
+    assert_true(lrnn_rng_poisson(&r, 0.0) == 0.0);
+}
+
+/* P(X = 0) for lambda = 0.7 against e^-0.7 within 5 binomial standard errors. */
+static void poisson_zero_probability(void **state) {
+    (void)state;
+    lrnn_rng r;
+    lrnn_rng_init(&r, 4, LRNN_RNG_SAMPLE, 0, 0);
+    int n = 200000, zeros = 0;
+    for (int i = 0; i < n; i++) zeros += lrnn_rng_poisson(&r, 0.7) == 0.0;
+    double p = exp(-0.7), se = sqrt(p * (1 - p) / n);
+    assert_true(fabs((double)zeros / n - p) < 5.0 * se);
+}
+
+static void below_is_in_range_and_uniform(void **state) {
+    (void)state;
+    lrnn_rng r;
+    lrnn_rng_init(&r, 5, LRNN_RNG_RESAMPLE, 0, 0);
+    int counts[7] = {0}, n = 70000;
+    for (int i = 0; i < n; i++) {
+        uint64_t k = lrnn_rng_below(&r, 7);
+        assert_true(k < 7);
+        counts[k]++;
+    }
+    /* chi-square with 6 degrees of freedom; 22.46 is its 0.999 quantile. */
+    double chi2 = 0.0, e = n / 7.0;
+    for (int k = 0; k < 7; k++) chi2 += (counts[k] - e) * (counts[k] - e) / e;
+    assert_true(chi2 < 22.46);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(same_key_same_bits),       cmocka_unit_test(streams_differ),
+        cmocka_unit_test(uniform_moments),          cmocka_unit_test(normal_moments),
+        cmocka_unit_test(poisson_moments),          cmocka_unit_test(poisson_zero_probability),
+        cmocka_unit_test(below_is_in_range_and_uniform),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
