@@ -67,11 +67,22 @@ def main():
     np.savez_compressed(os.path.join(OUT, "deflated_xy.npz"), x=x, y=y)
     np.savez_compressed(os.path.join(OUT, "single.npz"), arange((2, 2), "<f4"))
     np.savez(os.path.join(OUT, "fortran.npz"), f=np.asfortranarray(arange((2, 3, 4), ">f8")))
+    # What Python writes for archives past 4 GiB: zip64 extra fields in the central directory
+    # and a zip64 end record. Lowering zipfile's limits makes it do so for a tiny archive.
+    limits = zipfile.ZIP64_LIMIT, zipfile.ZIP_FILECOUNT_LIMIT
+    zipfile.ZIP64_LIMIT, zipfile.ZIP_FILECOUNT_LIMIT = 1, 1
+    try:
+        np.savez(os.path.join(OUT, "zip64_xy.npz"), x=x, y=y)
+    finally:
+        zipfile.ZIP64_LIMIT, zipfile.ZIP_FILECOUNT_LIMIT = limits
     # An archive from another zip writer: bzip2 is a method lrnn refuses.
     buf = io.BytesIO()
     npformat.write_array(buf, x)
     with zipfile.ZipFile(os.path.join(OUT, "bzip2.npz"), "w", zipfile.ZIP_BZIP2) as z:
-        z.writestr("x.npy", buf.getvalue())
+        # A fixed timestamp keeps the file identical when the script is rerun.
+        info = zipfile.ZipInfo("x.npy", date_time=(2024, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_BZIP2
+        z.writestr(info, buf.getvalue())
 
 
 if __name__ == "__main__":

@@ -53,8 +53,10 @@ static void assert_values(const lrnn_array *a, size_t rows, size_t cols, const d
 
 /* Values whose decimal forms need all 17 digits, plus the extremes of the double range. */
 static void fill_awkward(lrnn_array *a) {
-    static const double special[] = {0.1, 1.0 / 3.0, -2.0 / 7.0, M_PI, 1e-300, -2.5e300,
-                                     DBL_MAX, DBL_MIN, 4.9406564584124654e-324, -0.0, 1e22, 0.0};
+    static const double special[] = {0.1,     1.0 / 3.0, -2.0 / 7.0,
+                                     M_PI,    1e-300,    -2.5e300,
+                                     DBL_MAX, DBL_MIN,   4.9406564584124654e-324,
+                                     -0.0,    1e22,      0.0};
     double *v = a->data;
     size_t n = lrnn_array_count(a);
     for (size_t i = 0; i < n; i++)

@@ -40,10 +40,17 @@ static void make_indexed(lrnn_array *a, lrnn_dtype dtype, int ndim, const size_t
             scale *= 10;
         }
         switch (dtype) {
-        case LRNN_DTYPE_F64: ((double *)a->data)[i] = (double)value; break;
-        case LRNN_DTYPE_F32: ((float *)a->data)[i] = (float)value; break;
-        case LRNN_DTYPE_I16: ((int16_t *)a->data)[i] = (int16_t)value; break;
-        default: fail_msg("make_indexed: dtype not used by these tests");
+        case LRNN_DTYPE_F64:
+            ((double *)a->data)[i] = (double)value;
+            break;
+        case LRNN_DTYPE_F32:
+            ((float *)a->data)[i] = (float)value;
+            break;
+        case LRNN_DTYPE_I16:
+            ((int16_t *)a->data)[i] = (int16_t)value;
+            break;
+        default:
+            fail_msg("make_indexed: dtype not used by these tests");
         }
     }
 }
@@ -108,7 +115,8 @@ static void test_tx_auto_2d_and_1d(void **state) {
         expect_ok(lrnn_dataset_from_array(&a, layouts[k], LRNN_NAN_MASK, "tx", &d));
         assert_dims(&d, 1, 5, 3);
         for (size_t t = 0; t < 5; t++)
-            for (size_t x = 0; x < 3; x++) assert_true(at(&d, 0, t, x) == 10.0 * t + x);
+            for (size_t x = 0; x < 3; x++)
+                assert_true(at(&d, 0, t, x) == 10.0 * t + x);
         lrnn_dataset_free(&d);
     }
     lrnn_array_free(&a);
@@ -117,7 +125,8 @@ static void test_tx_auto_2d_and_1d(void **state) {
     lrnn_dataset d;
     expect_ok(lrnn_dataset_from_array(&a, LRNN_LAYOUT_AUTO, LRNN_NAN_MASK, "series", &d));
     assert_dims(&d, 1, 6, 1);
-    for (size_t t = 0; t < 6; t++) assert_true(at(&d, 0, t, 0) == (double)t);
+    for (size_t t = 0; t < 6; t++)
+        assert_true(at(&d, 0, t, 0) == (double)t);
     lrnn_dataset_free(&d);
     lrnn_array_free(&a);
 }
@@ -295,10 +304,9 @@ static void test_load_through_a_file(void **state) {
     assert_int_equal(lrnn_dataset_observed(&d), 5);
     assert_int_equal(d.mask[2], 0);
     lrnn_dataset_free(&d);
-    assert_failure(lrnn_dataset_load(path, LRNN_LAYOUT_AUTO, LRNN_NAN_ERROR, &d),
-                   LRNN_ERR_NUMERIC, path, "NaN at (trial 0, time 1, channel 0)");
-    assert_failure(lrnn_dataset_load(test_path("absent.csv"), LRNN_LAYOUT_AUTO, LRNN_NAN_MASK,
-                                     &d),
+    assert_failure(lrnn_dataset_load(path, LRNN_LAYOUT_AUTO, LRNN_NAN_ERROR, &d), LRNN_ERR_NUMERIC,
+                   path, "NaN at (trial 0, time 1, channel 0)");
+    assert_failure(lrnn_dataset_load(test_path("absent.csv"), LRNN_LAYOUT_AUTO, LRNN_NAN_MASK, &d),
                    LRNN_ERR_IO, "absent.csv", "cannot open");
 }
 
@@ -316,9 +324,11 @@ static void test_eeg_recording(void **state) {
     /* The file is z-scored per channel (numpy: |mean| < 2e-7, |std - 1| < 4e-6 in float32). */
     for (size_t x = 0; x < d.X; x++) {
         double sum = 0.0, sq = 0.0;
-        for (size_t t = 0; t < d.T; t++) sum += at(&d, 0, t, x);
+        for (size_t t = 0; t < d.T; t++)
+            sum += at(&d, 0, t, x);
         double mean = sum / (double)d.T;
-        for (size_t t = 0; t < d.T; t++) sq += pow(at(&d, 0, t, x) - mean, 2);
+        for (size_t t = 0; t < d.T; t++)
+            sq += pow(at(&d, 0, t, x) - mean, 2);
         double sd = sqrt(sq / (double)d.T);
         if (fabs(mean) > 1e-3 || fabs(sd - 1.0) > 1e-2)
             fail_msg("channel %zu: mean %g, std %g", x, mean, sd);

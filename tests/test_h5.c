@@ -38,14 +38,30 @@ static void fill(lrnn_array *a) {
     for (size_t i = 0; i < n; i++) {
         double v = (double)i - (double)(n / 2);
         switch (a->dtype) {
-        case LRNN_DTYPE_F32: ((float *)a->data)[i] = (float)(v / 3.0); break;
-        case LRNN_DTYPE_F64: ((double *)a->data)[i] = v / 3.0; break;
-        case LRNN_DTYPE_I8: ((int8_t *)a->data)[i] = (int8_t)v; break;
-        case LRNN_DTYPE_I16: ((int16_t *)a->data)[i] = (int16_t)(v * 1000); break;
-        case LRNN_DTYPE_I32: ((int32_t *)a->data)[i] = (int32_t)(v * 1e8); break;
-        case LRNN_DTYPE_I64: ((int64_t *)a->data)[i] = (int64_t)v * ((int64_t)1 << 40); break;
-        case LRNN_DTYPE_U8: ((uint8_t *)a->data)[i] = (uint8_t)(i * 7); break;
-        case LRNN_DTYPE_BOOL: ((uint8_t *)a->data)[i] = i % 3 == 0; break;
+        case LRNN_DTYPE_F32:
+            ((float *)a->data)[i] = (float)(v / 3.0);
+            break;
+        case LRNN_DTYPE_F64:
+            ((double *)a->data)[i] = v / 3.0;
+            break;
+        case LRNN_DTYPE_I8:
+            ((int8_t *)a->data)[i] = (int8_t)v;
+            break;
+        case LRNN_DTYPE_I16:
+            ((int16_t *)a->data)[i] = (int16_t)(v * 1000);
+            break;
+        case LRNN_DTYPE_I32:
+            ((int32_t *)a->data)[i] = (int32_t)(v * 1e8);
+            break;
+        case LRNN_DTYPE_I64:
+            ((int64_t *)a->data)[i] = (int64_t)v * ((int64_t)1 << 40);
+            break;
+        case LRNN_DTYPE_U8:
+            ((uint8_t *)a->data)[i] = (uint8_t)(i * 7);
+            break;
+        case LRNN_DTYPE_BOOL:
+            ((uint8_t *)a->data)[i] = i % 3 == 0;
+            break;
         }
     }
 }
@@ -53,7 +69,8 @@ static void fill(lrnn_array *a) {
 static void assert_same(const lrnn_array *a, const lrnn_array *b) {
     assert_int_equal(a->dtype, b->dtype);
     assert_int_equal(a->ndim, b->ndim);
-    for (int d = 0; d < a->ndim; d++) assert_int_equal(a->shape[d], b->shape[d]);
+    for (int d = 0; d < a->ndim; d++)
+        assert_int_equal(a->shape[d], b->shape[d]);
     size_t n = lrnn_array_count(a);
     if (n) assert_memory_equal(a->data, b->data, n * lrnn_dtype_size(a->dtype));
 }
@@ -117,8 +134,7 @@ static void test_nested_groups_and_names(void **state) {
                    "/model/params is a group");
     assert_failure(lrnn_h5_read(path, "/model/nope/J", &b), LRNN_ERR_ARG, path,
                    "no dataset '/model/nope/J' (the file holds: /model/params/J)");
-    assert_failure(lrnn_h5_read(path, "/model/params/J/x", &b), LRNN_ERR_ARG, path,
-                   "no dataset");
+    assert_failure(lrnn_h5_read(path, "/model/params/J/x", &b), LRNN_ERR_ARG, path, "no dataset");
     assert_failure(lrnn_h5_write(path, "/", &a), LRNN_ERR_ARG, path, "not a dataset name");
     assert_failure(lrnn_h5_write(path, "g/", &a), LRNN_ERR_ARG, path, "not a dataset name");
     lrnn_array_free(&a);
@@ -158,6 +174,26 @@ static void test_big_endian_file_reads_natively(void **state) {
     assert_failure(lrnn_h5_read(path, NULL, &a), LRNN_ERR_ARG, path, "datasets: /f, /i");
 }
 
+/* A file with many datasets: the listing in the message is cut short, not overflowed. */
+static void test_many_datasets_are_listed_briefly(void **state) {
+    (void)state;
+    const char *path = test_path("many.h5");
+    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hsize_t dims[1] = {1};
+    const double v = 1.0;
+    for (int i = 0; i < 200; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "dataset_with_a_rather_long_name_%03d", i);
+        h5_put(file, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, dims, &v);
+    }
+    H5Fclose(file);
+    lrnn_array a;
+    assert_failure(lrnn_h5_read(path, NULL, &a), LRNN_ERR_ARG, path, "holds 200 datasets");
+    assert_non_null(strstr(lrnn_last_error(), "_000, /"));
+    assert_non_null(strstr(lrnn_last_error(), ", ...)"));
+    assert_failure(lrnn_h5_read(path, "nope", &a), LRNN_ERR_ARG, path, "no dataset '/nope'");
+}
+
 static void test_unsupported_types_name_the_class(void **state) {
     (void)state;
     const char *path = test_path("types.h5");
@@ -194,10 +230,10 @@ static void test_unsupported_types_name_the_class(void **state) {
 
     lrnn_array a;
     assert_failure(lrnn_h5_read(path, "/names", &a), LRNN_ERR_UNSUPPORTED, path,
-                   "/names has a string type");
+                   "/names has unsupported type string");
     assert_null(a.data);
     assert_failure(lrnn_h5_read(path, "/u16", &a), LRNN_ERR_UNSUPPORTED, path,
-                   "unsigned 16-bit integer");
+                   "type unsigned 16-bit integer");
     assert_failure(lrnn_h5_read(path, "/pairs", &a), LRNN_ERR_UNSUPPORTED, path, "compound");
     assert_failure(lrnn_h5_read(path, "/colour", &a), LRNN_ERR_UNSUPPORTED, path, "enum");
 }
@@ -234,7 +270,8 @@ static void test_garbage_file(void **state) {
     (void)state;
     const char *path = test_path("garbage.h5");
     char junk[4096];
-    for (size_t i = 0; i < sizeof junk; i++) junk[i] = (char)(i * 31 + 7);
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (char)(i * 31 + 7);
     test_write_bytes(path, junk, sizeof junk);
     lrnn_array a;
     assert_failure(lrnn_h5_read(path, "/x", &a), LRNN_ERR_FORMAT, path, "not an HDF5 file");
@@ -323,6 +360,7 @@ int main(void) {
         cmocka_unit_test(test_scalar_and_empty_arrays),
         cmocka_unit_test(test_nested_groups_and_names),
         cmocka_unit_test(test_big_endian_file_reads_natively),
+        cmocka_unit_test(test_many_datasets_are_listed_briefly),
         cmocka_unit_test(test_unsupported_types_name_the_class),
         cmocka_unit_test(test_absurd_shape_is_refused),
         cmocka_unit_test(test_missing_file),

@@ -30,7 +30,8 @@ static void expect_ok(lrnn_status s) {
 static void make_array(lrnn_array *a) {
     size_t shape[2] = {3, 2};
     expect_ok(lrnn_array_alloc(a, LRNN_DTYPE_F64, 2, shape));
-    for (size_t i = 0; i < 6; i++) ((double *)a->data)[i] = (double)i / 7.0 - 0.25;
+    for (size_t i = 0; i < 6; i++)
+        ((double *)a->data)[i] = (double)i / 7.0 - 0.25;
 }
 
 /* Save through `save_spec`, load through `load_spec`: same float64 array back. */

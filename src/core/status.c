@@ -50,8 +50,14 @@ lrnn_status lrnn_fail_context(lrnn_status code, const char *fmt, ...) {
     va_start(ap, fmt);
     int n = vsnprintf(last_message, sizeof last_message, fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof last_message && previous[0] != '\0')
-        snprintf(last_message + n, sizeof last_message - (size_t)n, ": %s", previous);
+    if (n < 0 || (size_t)n + 2 >= sizeof last_message || previous[0] == '\0') return code;
+    /* Append ": <previous>", truncating (intentionally) at the buffer's end. */
+    size_t used = (size_t)n, room = sizeof last_message - used - 1;
+    memcpy(last_message + used, ": ", 2);
+    used += 2, room -= 2;
+    size_t len = strnlen(previous, room);
+    memcpy(last_message + used, previous, len);
+    last_message[used + len] = '\0';
     return code;
 }
 

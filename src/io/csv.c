@@ -66,17 +66,20 @@ static int ascii_ieq(const char *s, size_t n, const char *word) {
 static int is_decimal(const char *s, size_t n) {
     size_t i = 0, digits = 0;
     if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-    while (i < n && isdigit((unsigned char)s[i])) i++, digits++;
+    while (i < n && isdigit((unsigned char)s[i]))
+        i++, digits++;
     if (i < n && s[i] == '.') {
         i++;
-        while (i < n && isdigit((unsigned char)s[i])) i++, digits++;
+        while (i < n && isdigit((unsigned char)s[i]))
+            i++, digits++;
     }
     if (digits == 0) return 0;
     if (i < n && (s[i] == 'e' || s[i] == 'E')) {
         i++;
         if (i < n && (s[i] == '+' || s[i] == '-')) i++;
         size_t exp_digits = 0;
-        while (i < n && isdigit((unsigned char)s[i])) i++, exp_digits++;
+        while (i < n && isdigit((unsigned char)s[i]))
+            i++, exp_digits++;
         if (exp_digits == 0) return 0;
     }
     return i == n;
@@ -114,7 +117,8 @@ static cell_kind cell_parse(const char *s, size_t n, double *value) {
 static const char *cell_excerpt(const char *s, size_t n, char *buf, size_t cap) {
     size_t m = n < cap - 4 ? n : cap - 4;
     if (m > 40) m = 40;
-    for (size_t i = 0; i < m; i++) buf[i] = isprint((unsigned char)s[i]) ? s[i] : '?';
+    for (size_t i = 0; i < m; i++)
+        buf[i] = isprint((unsigned char)s[i]) ? s[i] : '?';
     if (m < n) {
         memcpy(buf + m, "...", 3);
         m += 3;
@@ -156,8 +160,10 @@ static int next_cell(const char **p, const char *end, const char **cell, size_t 
     if (!*p) return 0;
     const char *comma = memchr(*p, ',', (size_t)(end - *p));
     const char *b = *p, *e = comma ? comma : end;
-    while (b < e && is_blank(*b)) b++;
-    while (e > b && is_blank(e[-1])) e--;
+    while (b < e && is_blank(*b))
+        b++;
+    while (e > b && is_blank(e[-1]))
+        e--;
     *cell = b;
     *n = (size_t)(e - b);
     *p = comma ? comma + 1 : NULL; /* NULL: this was the last cell of the line */
@@ -166,7 +172,8 @@ static int next_cell(const char **p, const char *end, const char **cell, size_t 
 
 static size_t count_cells(const line *ln) {
     size_t cells = 1;
-    for (const char *p = ln->begin; p < ln->end; p++) cells += *p == ',';
+    for (const char *p = ln->begin; p < ln->end; p++)
+        cells += *p == ',';
     return cells;
 }
 
@@ -193,7 +200,8 @@ static lrnn_status values_reserve(values *vals, size_t extra, const char *name) 
         return lrnn_fail(LRNN_ERR_NOMEM, "%s: more than %zu values", name,
                          (size_t)LRNN_ARRAY_MAX_ELEMENTS);
     size_t cap = vals->cap ? vals->cap : 256;
-    while (cap < vals->n + extra) cap *= 2;
+    while (cap < vals->n + extra)
+        cap *= 2;
     double *v = realloc(vals->v, cap * sizeof *v);
     if (!v) return lrnn_fail(LRNN_ERR_NOMEM, "%s: cannot allocate %zu values", name, cap);
     vals->v = v;
@@ -314,7 +322,9 @@ static size_t format_element(const lrnn_array *a, size_t i, char *p, size_t cap)
         /* Printed as integers: int64 beyond 2^53 would lose digits through a double. */
         n = snprintf(p, cap, "%" PRId64, ((const int64_t *)a->data)[i]);
         break;
-    default: n = snprintf(p, cap, "%.0f", lrnn_array_get_f64(a, i)); break;
+    default:
+        n = snprintf(p, cap, "%.0f", lrnn_array_get_f64(a, i));
+        break;
     }
     return n > 0 ? (size_t)n : 0;
 }
@@ -323,7 +333,8 @@ static lrnn_status check_header(const char *path, const char *header, size_t col
     if (strpbrk(header, "\r\n"))
         return lrnn_fail(LRNN_ERR_ARG, "%s: the CSV header must be a single line", path);
     size_t cells = 1;
-    for (const char *p = header; *p; p++) cells += *p == ',';
+    for (const char *p = header; *p; p++)
+        cells += *p == ',';
     if (cells != cols)
         return lrnn_fail(LRNN_ERR_ARG, "%s: the CSV header has %zu names for %zu columns", path,
                          cells, cols);

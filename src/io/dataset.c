@@ -16,7 +16,8 @@ static const char *const layout_names[] = {"auto", "tx", "btx", "bxt"};
 lrnn_status lrnn_layout_parse(const char *text, lrnn_layout *out) {
     for (int i = 0; text && i < 4; i++) {
         const char *a = text, *b = layout_names[i];
-        while (*a && tolower((unsigned char)*a) == *b) a++, b++;
+        while (*a && tolower((unsigned char)*a) == *b)
+            a++, b++;
         if (*a == '\0' && *b == '\0') {
             *out = (lrnn_layout)i;
             return LRNN_OK;
@@ -88,8 +89,7 @@ static uint8_t *mask_create(size_t n) {
 
 /* Copy into y (B x T x X), masking or rejecting NaN and rejecting Inf. */
 static lrnn_status fill_values(const lrnn_array *a, const geometry *g, lrnn_nan_policy nan,
-                               const char *name, const char *axis, double *y,
-                               uint8_t **mask_out) {
+                               const char *name, const char *axis, double *y, uint8_t **mask_out) {
     uint8_t *mask = NULL;
     size_t n = g->B * g->T * g->X, i = 0;
     for (size_t b = 0; b < g->B; b++)
@@ -102,9 +102,8 @@ static lrnn_status fill_values(const lrnn_array *a, const geometry *g, lrnn_nan_
                 }
                 if (isinf(v) || nan == LRNN_NAN_ERROR) {
                     free(mask);
-                    return lrnn_fail(LRNN_ERR_NUMERIC,
-                                     "%s: %s at (trial %zu, time %zu, %s %zu)%s", name,
-                                     isinf(v) ? "infinite value" : "NaN", b, t, axis, x,
+                    return lrnn_fail(LRNN_ERR_NUMERIC, "%s: %s at (trial %zu, time %zu, %s %zu)%s",
+                                     name, isinf(v) ? "infinite value" : "NaN", b, t, axis, x,
                                      isinf(v) ? "" : "; NaN is not allowed here");
                 }
                 if (!mask && !(mask = mask_create(n)))
@@ -139,8 +138,8 @@ static lrnn_status build(const lrnn_array *a, lrnn_layout layout, lrnn_nan_polic
     return LRNN_OK;
 }
 
-lrnn_status lrnn_dataset_from_array(const lrnn_array *a, lrnn_layout layout,
-                                    lrnn_nan_policy nan, const char *name, lrnn_dataset *out) {
+lrnn_status lrnn_dataset_from_array(const lrnn_array *a, lrnn_layout layout, lrnn_nan_policy nan,
+                                    const char *name, lrnn_dataset *out) {
     return build(a, layout, nan, name ? name : "data", "channel", out);
 }
 
@@ -190,6 +189,7 @@ size_t lrnn_dataset_observed(const lrnn_dataset *d) {
     size_t n = d->B * d->T * d->X;
     if (!d->mask) return n;
     size_t observed = 0;
-    for (size_t i = 0; i < n; i++) observed += d->mask[i] != 0;
+    for (size_t i = 0; i < n; i++)
+        observed += d->mask[i] != 0;
     return observed;
 }

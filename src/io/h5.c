@@ -91,18 +91,30 @@ static int enum_is_bool(hid_t t) {
 
 static const char *class_name(H5T_class_t c) {
     switch (c) {
-    case H5T_INTEGER: return "integer";
-    case H5T_FLOAT: return "float";
-    case H5T_TIME: return "time";
-    case H5T_STRING: return "string";
-    case H5T_BITFIELD: return "bitfield";
-    case H5T_OPAQUE: return "opaque";
-    case H5T_COMPOUND: return "compound";
-    case H5T_REFERENCE: return "reference";
-    case H5T_ENUM: return "enum";
-    case H5T_VLEN: return "variable-length";
-    case H5T_ARRAY: return "array";
-    default: return "unknown";
+    case H5T_INTEGER:
+        return "integer";
+    case H5T_FLOAT:
+        return "float";
+    case H5T_TIME:
+        return "time";
+    case H5T_STRING:
+        return "string";
+    case H5T_BITFIELD:
+        return "bitfield";
+    case H5T_OPAQUE:
+        return "opaque";
+    case H5T_COMPOUND:
+        return "compound";
+    case H5T_REFERENCE:
+        return "reference";
+    case H5T_ENUM:
+        return "enum";
+    case H5T_VLEN:
+        return "variable-length";
+    case H5T_ARRAY:
+        return "array";
+    default:
+        return "unknown";
     }
 }
 
@@ -136,21 +148,29 @@ static int dtype_of(hid_t ftype, lrnn_dtype *dt, char *why, size_t cap) {
     if (c == H5T_FLOAT)
         snprintf(why, cap, "%zu-bit float", size * 8);
     else
-        snprintf(why, cap, "%s type", class_name(c));
+        snprintf(why, cap, "%s", class_name(c));
     return 0;
 }
 
 /* Memory type for a dtype (caller closes; HDF5 converts byte order on read and write). */
 static hid_t mem_type(lrnn_dtype dt) {
     switch (dt) {
-    case LRNN_DTYPE_F32: return H5Tcopy(H5T_NATIVE_FLOAT);
-    case LRNN_DTYPE_F64: return H5Tcopy(H5T_NATIVE_DOUBLE);
-    case LRNN_DTYPE_I8: return H5Tcopy(H5T_NATIVE_INT8);
-    case LRNN_DTYPE_I16: return H5Tcopy(H5T_NATIVE_INT16);
-    case LRNN_DTYPE_I32: return H5Tcopy(H5T_NATIVE_INT32);
-    case LRNN_DTYPE_I64: return H5Tcopy(H5T_NATIVE_INT64);
-    case LRNN_DTYPE_U8: return H5Tcopy(H5T_NATIVE_UINT8);
-    case LRNN_DTYPE_BOOL: return bool_type_create();
+    case LRNN_DTYPE_F32:
+        return H5Tcopy(H5T_NATIVE_FLOAT);
+    case LRNN_DTYPE_F64:
+        return H5Tcopy(H5T_NATIVE_DOUBLE);
+    case LRNN_DTYPE_I8:
+        return H5Tcopy(H5T_NATIVE_INT8);
+    case LRNN_DTYPE_I16:
+        return H5Tcopy(H5T_NATIVE_INT16);
+    case LRNN_DTYPE_I32:
+        return H5Tcopy(H5T_NATIVE_INT32);
+    case LRNN_DTYPE_I64:
+        return H5Tcopy(H5T_NATIVE_INT64);
+    case LRNN_DTYPE_U8:
+        return H5Tcopy(H5T_NATIVE_UINT8);
+    case LRNN_DTYPE_BOOL:
+        return bool_type_create();
     }
     return -1;
 }
@@ -158,14 +178,22 @@ static hid_t mem_type(lrnn_dtype dt) {
 /* Type stored in files: little-endian whatever the host, as numpy and h5py write by default. */
 static hid_t file_type(lrnn_dtype dt) {
     switch (dt) {
-    case LRNN_DTYPE_F32: return H5Tcopy(H5T_IEEE_F32LE);
-    case LRNN_DTYPE_F64: return H5Tcopy(H5T_IEEE_F64LE);
-    case LRNN_DTYPE_I8: return H5Tcopy(H5T_STD_I8LE);
-    case LRNN_DTYPE_I16: return H5Tcopy(H5T_STD_I16LE);
-    case LRNN_DTYPE_I32: return H5Tcopy(H5T_STD_I32LE);
-    case LRNN_DTYPE_I64: return H5Tcopy(H5T_STD_I64LE);
-    case LRNN_DTYPE_U8: return H5Tcopy(H5T_STD_U8LE);
-    case LRNN_DTYPE_BOOL: return bool_type_create();
+    case LRNN_DTYPE_F32:
+        return H5Tcopy(H5T_IEEE_F32LE);
+    case LRNN_DTYPE_F64:
+        return H5Tcopy(H5T_IEEE_F64LE);
+    case LRNN_DTYPE_I8:
+        return H5Tcopy(H5T_STD_I8LE);
+    case LRNN_DTYPE_I16:
+        return H5Tcopy(H5T_STD_I16LE);
+    case LRNN_DTYPE_I32:
+        return H5Tcopy(H5T_STD_I32LE);
+    case LRNN_DTYPE_I64:
+        return H5Tcopy(H5T_STD_I64LE);
+    case LRNN_DTYPE_U8:
+        return H5Tcopy(H5T_STD_U8LE);
+    case LRNN_DTYPE_BOOL:
+        return bool_type_create();
     }
     return -1;
 }
@@ -174,6 +202,7 @@ static hid_t file_type(lrnn_dtype dt) {
 
 typedef struct ds_list {
     size_t count;
+    int full;         /* text had no room for more names */
     char first[1024]; /* full path of the first dataset found */
     char text[768];   /* "/a, /g/b, ..." for messages */
 } ds_list;
@@ -189,10 +218,13 @@ static herr_t collect_dataset(hid_t group, const char *name, const H5L_info_t *i
     if (!is_dataset) return 0;
     if (list->count == 0) snprintf(list->first, sizeof list->first, "/%s", name);
     size_t used = strlen(list->text);
-    if (used + strlen(name) + 8 < sizeof list->text)
+    if (!list->full && used + strlen(name) + 8 < sizeof list->text) {
         snprintf(list->text + used, sizeof list->text - used, "%s/%s", used ? ", " : "", name);
-    else if (used + 5 < sizeof list->text && strcmp(list->text + used - 3, "...") != 0)
-        snprintf(list->text + used, sizeof list->text - used, ", ...");
+    } else if (!list->full) {
+        /* Room for ", ..." is kept by the +8 above. */
+        snprintf(list->text + used, sizeof list->text - used, "%s...", used ? ", " : "");
+        list->full = 1;
+    }
     list->count++;
     return 0;
 }
@@ -213,8 +245,7 @@ static lrnn_status open_for_read(const char *path, hid_t *file) {
     htri_t is_h5 = H5Fis_hdf5(path);
     if (is_h5 == 0) return lrnn_fail(LRNN_ERR_FORMAT, "%s: not an HDF5 file", path);
     if (is_h5 < 0)
-        return lrnn_fail(LRNN_ERR_FORMAT, "%s: not a readable HDF5 file (%s)", path,
-                         h5_reason(&r));
+        return lrnn_fail(LRNN_ERR_FORMAT, "%s: not a readable HDF5 file (%s)", path, h5_reason(&r));
     *file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (*file < 0)
         return lrnn_fail(LRNN_ERR_FORMAT, "%s: damaged or truncated HDF5 file (%s)", path,
@@ -249,7 +280,8 @@ static lrnn_status resolve_name(const char *path, hid_t file, const char *datase
         if (n < 0 || (size_t)n >= cap)
             return lrnn_fail(LRNN_ERR_ARG, "%s: dataset name too long", path);
         size_t len = (size_t)n;
-        while (len > 1 && name[len - 1] == '/') name[--len] = '\0';
+        while (len > 1 && name[len - 1] == '/')
+            name[--len] = '\0';
         if (path_exists(file, name)) return LRNN_OK;
         ds_list list;
         list_datasets(file, &list);
@@ -273,22 +305,22 @@ static lrnn_status read_shape(const char *path, const char *name, hid_t dset, in
     h5_reason_buf r;
     hid_t space = H5Dget_space(dset);
     if (space < 0)
-        return lrnn_fail(LRNN_ERR_FORMAT, "%s: dataset %s: cannot read its shape (%s)", path,
-                         name, h5_reason(&r));
+        return lrnn_fail(LRNN_ERR_FORMAT, "%s: dataset %s: cannot read its shape (%s)", path, name,
+                         h5_reason(&r));
     H5S_class_t kind = H5Sget_simple_extent_type(space);
     int rank = kind == H5S_SIMPLE ? H5Sget_simple_extent_ndims(space) : 0;
     hsize_t dims[H5S_MAX_RANK];
-    int ok = kind == H5S_SCALAR ||
-             (kind == H5S_SIMPLE && rank >= 0 && rank <= LRNN_ARRAY_MAX_NDIM &&
-              H5Sget_simple_extent_dims(space, dims, NULL) == rank);
+    int ok =
+        kind == H5S_SCALAR || (kind == H5S_SIMPLE && rank >= 0 && rank <= LRNN_ARRAY_MAX_NDIM &&
+                               H5Sget_simple_extent_dims(space, dims, NULL) == rank);
     H5Sclose(space);
     if (kind == H5S_NULL)
         return lrnn_fail(LRNN_ERR_FORMAT, "%s: dataset %s holds no data (null dataspace)", path,
                          name);
-    if (!ok)
-        return lrnn_fail(LRNN_ERR_FORMAT, "%s: dataset %s: unreadable dataspace", path, name);
+    if (!ok) return lrnn_fail(LRNN_ERR_FORMAT, "%s: dataset %s: unreadable dataspace", path, name);
     *ndim = rank;
-    for (int d = 0; d < rank; d++) shape[d] = (size_t)dims[d];
+    for (int d = 0; d < rank; d++)
+        shape[d] = (size_t)dims[d];
     return LRNN_OK;
 }
 
@@ -303,8 +335,8 @@ static lrnn_status read_type(const char *path, const char *name, hid_t dset, lrn
     H5Tclose(ftype);
     if (!ok)
         return lrnn_fail(LRNN_ERR_UNSUPPORTED,
-                         "%s: dataset %s has a %s; lrnn reads float32/64, int8/16/32/64, uint8 "
-                         "and bool",
+                         "%s: dataset %s has unsupported type %s (lrnn reads float32/64, "
+                         "int8/16/32/64, uint8 and bool)",
                          path, name, why);
     return LRNN_OK;
 }
@@ -366,7 +398,8 @@ lrnn_status lrnn_h5_read(const char *path, const char *dataset, lrnn_array *out)
 static hid_t create_space(const lrnn_array *a) {
     if (a->ndim == 0) return H5Screate(H5S_SCALAR);
     hsize_t dims[LRNN_ARRAY_MAX_NDIM];
-    for (int d = 0; d < a->ndim; d++) dims[d] = (hsize_t)a->shape[d];
+    for (int d = 0; d < a->ndim; d++)
+        dims[d] = (hsize_t)a->shape[d];
     return H5Screate_simple(a->ndim, dims, NULL);
 }
 
@@ -383,12 +416,10 @@ static lrnn_status write_dataset(const char *path, hid_t file, const char *name,
         s = lrnn_fail(LRNN_ERR_NOMEM, "%s: cannot set up dataset %s (%s)", path, name,
                       h5_reason(&r));
     } else if ((dset = H5Dcreate2(file, name, ftype, space, lcpl, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
-        s = lrnn_fail(LRNN_ERR_IO, "%s: cannot create dataset %s (%s)", path, name,
-                      h5_reason(&r));
+        s = lrnn_fail(LRNN_ERR_IO, "%s: cannot create dataset %s (%s)", path, name, h5_reason(&r));
     } else if (lrnn_array_count(a) > 0 &&
                H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, a->data) < 0) {
-        s = lrnn_fail(LRNN_ERR_IO, "%s: cannot write dataset %s (%s)", path, name,
-                      h5_reason(&r));
+        s = lrnn_fail(LRNN_ERR_IO, "%s: cannot write dataset %s (%s)", path, name, h5_reason(&r));
     }
     close_id(dset, H5Dclose);
     close_id(lcpl, H5Pclose);
@@ -403,8 +434,7 @@ static lrnn_status write_file(const char *tmp, const char *path, const char *nam
                               const lrnn_array *a) {
     h5_reason_buf r;
     hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (file < 0)
-        return lrnn_fail(LRNN_ERR_IO, "%s: cannot create (%s)", path, h5_reason(&r));
+    if (file < 0) return lrnn_fail(LRNN_ERR_IO, "%s: cannot create (%s)", path, h5_reason(&r));
     lrnn_status s = write_dataset(path, file, name, a);
     if (H5Fclose(file) < 0 && s == LRNN_OK)
         s = lrnn_fail(LRNN_ERR_IO, "%s: cannot finish writing (%s)", path, h5_reason(&r));
@@ -424,7 +454,8 @@ static lrnn_status sync_file(const char *tmp, const char *path) {
 static lrnn_status check_write_args(const char *path, const char *dataset, const lrnn_array *a) {
     if (!path || !dataset || !a) return lrnn_fail(LRNN_ERR_ARG, "h5 write: missing argument");
     const char *p = dataset;
-    while (*p == '/') p++;
+    while (*p == '/')
+        p++;
     if (*p == '\0' || dataset[strlen(dataset) - 1] == '/')
         return lrnn_fail(LRNN_ERR_ARG, "%s: '%s' is not a dataset name", path, dataset);
     if (a->ndim < 0 || a->ndim > LRNN_ARRAY_MAX_NDIM || (!a->data && lrnn_array_count(a) > 0))
@@ -443,8 +474,7 @@ lrnn_status lrnn_h5_write(const char *path, const char *dataset, const lrnn_arra
     h5_quiet_leave(&q);
     if (s == LRNN_OK) s = sync_file(tmp, path);
     if (s == LRNN_OK && rename(tmp, path) != 0)
-        s = lrnn_fail(LRNN_ERR_IO, "%s: cannot rename temporary file: %s", path,
-                      strerror(errno));
+        s = lrnn_fail(LRNN_ERR_IO, "%s: cannot rename temporary file: %s", path, strerror(errno));
     if (s != LRNN_OK) remove(tmp);
     return s;
 }

@@ -28,15 +28,16 @@ static file_format format_of(const char *s, size_t n) {
         if (n <= m) continue; /* a bare ".npy" has no file name */
         const char *tail = s + n - m;
         size_t k = 0;
-        while (k < m && tolower((unsigned char)tail[k]) == extensions[i].ext[k]) k++;
+        while (k < m && tolower((unsigned char)tail[k]) == extensions[i].ext[k])
+            k++;
         if (k == m) return extensions[i].fmt;
     }
     return FMT_NONE;
 }
 
 typedef struct file_spec {
-    char *file;        /* owned copy of the file part */
-    char *inner;       /* member or dataset after ':' (points into file's buffer), or NULL */
+    char *file;  /* owned copy of the file part */
+    char *inner; /* member or dataset after ':' (points into file's buffer), or NULL */
     file_format fmt;
 } file_spec;
 
@@ -95,8 +96,11 @@ lrnn_status lrnn_array_load(const char *spec, lrnn_array *out) {
         s = check_no_inner(&fs, "CSV");
         if (s == LRNN_OK) s = lrnn_csv_read(fs.file, out, NULL);
         break;
-    case FMT_H5: s = lrnn_h5_read(fs.file, fs.inner, out); break;
-    case FMT_NONE: break;
+    case FMT_H5:
+        s = lrnn_h5_read(fs.file, fs.inner, out);
+        break;
+    case FMT_NONE:
+        break;
     }
     free(fs.file);
     return s;
@@ -123,7 +127,8 @@ lrnn_status lrnn_array_save(const char *spec, const lrnn_array *a) {
         /* Without a path the array becomes /data, which a later load finds on its own. */
         s = lrnn_h5_write(fs.file, fs.inner && *fs.inner ? fs.inner : "/data", a);
         break;
-    case FMT_NONE: break;
+    case FMT_NONE:
+        break;
     }
     free(fs.file);
     return s;

@@ -211,6 +211,17 @@ static size_t array_name_len(const zip_entry *e) {
     return n >= 4 && memcmp(e->fname + n - 4, ".npy", 4) == 0 ? n - 4 : n;
 }
 
+/* Member names come from the file: copy them for messages with control and non-ASCII bytes
+ * replaced, so a hostile name cannot garble a terminal or a log. */
+static void printable_name(char *dst, size_t cap, const char *src, size_t len) {
+    size_t n = len < cap - 1 ? len : cap - 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)src[i];
+        dst[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+    dst[n] = '\0';
+}
+
 typedef struct find_ctx {
     const char *member; /* NULL: take the only entry */
     zip_entry found;
@@ -221,8 +232,10 @@ typedef struct find_ctx {
 
 static void list_append(find_ctx *f, const zip_entry *e) {
     if (f->list_len + 8 >= sizeof f->list) return;
-    int n = snprintf(f->list + f->list_len, sizeof f->list - f->list_len, "%s%.*s",
-                     f->list_len ? ", " : "", (int)array_name_len(e), e->fname);
+    char shown[NAME_CAP];
+    printable_name(shown, sizeof shown, e->fname, array_name_len(e));
+    int n = snprintf(f->list + f->list_len, sizeof f->list - f->list_len, "%s%s",
+                     f->list_len ? ", " : "", shown);
     if (n < 0) return;
     f->list_len += (size_t)n;
     if (f->list_len >= sizeof f->list - 8) {
@@ -348,9 +361,9 @@ static lrnn_status member_span(const zip_view *z, const zip_entry *e, const char
 /* Verify and decode one member. Stored members are parsed in place; deflated ones are
  * inflated into a temporary buffer first. */
 static lrnn_status read_member(const zip_view *z, const zip_entry *e, lrnn_array *out) {
-    char mname[4096 + NAME_CAP];
-    snprintf(mname, sizeof mname, "%s:%.*s", z->name,
-             (int)(e->fname_len < NAME_CAP ? e->fname_len : NAME_CAP), e->fname);
+    char shown[NAME_CAP], mname[4096 + NAME_CAP];
+    printable_name(shown, sizeof shown, e->fname, e->fname_len);
+    snprintf(mname, sizeof mname, "%s:%s", z->name, shown);
     const unsigned char *data = NULL;
     lrnn_status s = member_span(z, e, mname, &data);
     if (s != LRNN_OK) return s;
