@@ -63,6 +63,12 @@ static void test_numpy_savez_compressed(void **state) {
     read_xy(FIXTURE("deflated_xy.npz"));
 }
 
+/* What Python writes past 4 GiB: zip64 sizes/offsets in the directory and a zip64 end record. */
+static void test_python_zip64_archive(void **state) {
+    (void)state;
+    read_xy(FIXTURE("zip64_xy.npz"));
+}
+
 static void test_single_member_needs_no_name(void **state) {
     (void)state;
     lrnn_array a;
@@ -382,6 +388,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_numpy_savez_stored),
         cmocka_unit_test(test_numpy_savez_compressed),
+        cmocka_unit_test(test_python_zip64_archive),
         cmocka_unit_test(test_single_member_needs_no_name),
         cmocka_unit_test(test_fortran_big_endian_member),
         cmocka_unit_test(test_member_choice_errors),

@@ -271,6 +271,7 @@ lrnn_status lrnn_csv_parse(const char *text, size_t size, const char *name, lrnn
     if (has_header) *has_header = 0;
     if (!name) name = "csv";
     if (!text && size > 0) return lrnn_fail(LRNN_ERR_ARG, "%s: no text given", name);
+    if (!text) text = ""; /* arithmetic on a null pointer is undefined, even adding 0 */
     values vals = {0};
     size_t rows = 0, cols = 0;
     int header = 0;
