@@ -319,6 +319,19 @@ static void test_bad_headers(void **state) {
     }
 }
 
+/* A raw NUL inside descr must not end the string early and pass for '<f8'. */
+static void test_nul_in_header_string(void **state) {
+    (void)state;
+    const double v = 1.0;
+    size_t size = 0;
+    unsigned char *b = make_npy(1, "{'descr': '<f8#junk', 'fortran_order': False, 'shape': (1,), }",
+                                &v, sizeof v, &size);
+    *(unsigned char *)memchr(b, '#', size) = 0;
+    lrnn_array a;
+    assert_failure(lrnn_npy_parse(b, size, "nul.npy", &a), LRNN_ERR_FORMAT, "nul.npy", "NUL");
+    free(b);
+}
+
 static void test_truncated_data_says_how_much(void **state) {
     (void)state;
     const double v[5] = {1, 2, 3, 4, 5};
@@ -351,7 +364,7 @@ static void test_damaged_files(void **state) {
     (void)state;
     const char *f = FIXTURE("c_f8_234.npy");
     expect_damaged(f, 0, -1, 0, LRNN_ERR_FORMAT, "empty");
-    expect_damaged(f, 4, -1, 0, LRNN_ERR_FORMAT, "magic");
+    expect_damaged(f, 4, -1, 0, LRNN_ERR_FORMAT, "truncated");
     expect_damaged(f, 9, -1, 0, LRNN_ERR_FORMAT, "truncated");
     expect_damaged(f, 40, -1, 0, LRNN_ERR_FORMAT, "truncated");  /* inside the header */
     expect_damaged(f, 300, -1, 0, LRNN_ERR_FORMAT, "truncated"); /* inside the data */
@@ -433,6 +446,7 @@ int main(void) {
         cmocka_unit_test(test_header_syntax_variants),
         cmocka_unit_test(test_trailing_bytes_tolerated_and_bools_normalised),
         cmocka_unit_test(test_bad_headers),
+        cmocka_unit_test(test_nul_in_header_string),
         cmocka_unit_test(test_truncated_data_says_how_much),
         cmocka_unit_test(test_damaged_files),
         cmocka_unit_test(test_parse_in_memory_names_the_source),

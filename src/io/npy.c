@@ -98,6 +98,8 @@ static lrnn_status parse_string(npy_cursor *c, char *buf, size_t cap) {
     char quote = *c->p++;
     size_t n = 0;
     while (c->p < c->end && *c->p != quote) {
+        /* repr() never emits a raw NUL; accepting one would let '<f8\0junk' pass as '<f8'. */
+        if (*c->p == '\0') return header_fail(c, "NUL byte in a string");
         if (*c->p == '\\' && c->p + 1 < c->end) c->p++;
         if (n + 1 < cap) buf[n++] = *c->p;
         c->p++;
@@ -333,7 +335,8 @@ static lrnn_status check_count(const char *name, const npy_header *h, size_t *co
 static lrnn_status parse_prelude(const unsigned char *b, size_t size, const char *name,
                                  size_t *header_start, size_t *header_len) {
     if (size == 0) return lrnn_fail(LRNN_ERR_FORMAT, "%s: empty file, not a .npy array", name);
-    if (size < sizeof npy_magic || memcmp(b, npy_magic, sizeof npy_magic) != 0)
+    size_t probe = size < sizeof npy_magic ? size : sizeof npy_magic;
+    if (memcmp(b, npy_magic, probe) != 0)
         return lrnn_fail(LRNN_ERR_FORMAT, "%s: bad magic: not a .npy file", name);
     if (size < 8) return lrnn_fail(LRNN_ERR_FORMAT, "%s: truncated .npy prelude", name);
     unsigned major = b[6], minor = b[7];

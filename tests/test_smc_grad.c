@@ -1,0 +1,189 @@
+/* Finite-difference checks of the hand-written SMC gradient. In replay mode the noise and the
+ * ancestor indices are fixed, so the bound is a smooth function of the parameters (away from
+ * ReLU kinks); central differences in double precision must match every gradient entry. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lrnn/rng.h"
+#include "lrnn/sample.h"
+#include "lrnn/smc.h"
+
+typedef struct grad_case {
+    const char *name;
+    lrnn_model_config config;
+    lrnn_smc_params smc;
+    double mask_fraction;
+} grad_case;
+
+/* Perturb every parameter a little so that no gradient is trivially zero by symmetry. */
+static void jitter(lrnn_model *model, uint64_t seed) {
+    lrnn_rng r;
+    lrnn_rng_init(&r, seed, LRNN_RNG_INIT, 7, 7);
+    const lrnn_param_layout *l = lrnn_model_layout(model);
+    double *p = lrnn_model_params(model);
+    for (size_t i = 0; i < l->total; i++) p[i] += 0.1 * lrnn_rng_normal(&r);
+}
+
+enum { B = 3, T = 7 };
+
+static double check_case(const grad_case *gc) {
+    lrnn_model *model = NULL;
+    assert_int_equal(lrnn_model_create(&gc->config, &model), LRNN_OK);
+    jitter(model, 3);
+    const lrnn_model_config *c = lrnn_model_config_of(model);
+    size_t X = (size_t)c->channels, U = (size_t)c->inputs;
+    /* data: a sample of the model itself, inputs smooth, some entries masked */
+    double *y = malloc(B * T * X * sizeof *y), *u = U ? malloc(B * T * U * sizeof *u) : NULL;
+    uint8_t *mask = gc->mask_fraction > 0 ? malloc(B * T * X) : NULL;
+    for (size_t i = 0; u && i < B * T * U; i++) u[i] = sin(0.7 * (double)i);
+    lrnn_sample_params sp = lrnn_sample_default_params();
+    sp.trials = B, sp.steps = T, sp.inputs = u, sp.seed = 5;
+    lrnn_sample_output so = {.observations = y};
+    assert_int_equal(lrnn_model_sample(model, &sp, &so), LRNN_OK);
+    lrnn_rng r;
+    lrnn_rng_init(&r, 11, LRNN_RNG_SAMPLE, 0, 0);
+    for (size_t i = 0; mask && i < B * T * X; i++) mask[i] = lrnn_rng_uniform(&r) >= gc->mask_fraction;
+    lrnn_batch batch = {.B = B, .T = T, .X = X, .U = U, .y = y, .mask = mask, .u = u};
+
+    lrnn_smc *smc = NULL;
+    assert_int_equal(lrnn_smc_create(model, &gc->smc, T, 0, &smc), LRNN_OK);
+    const lrnn_param_layout *l = lrnn_model_layout(model);
+    double *grad = malloc(l->total * sizeof *grad), bound = 0.0, again = 0.0;
+    assert_int_equal(lrnn_smc_bound(smc, model, &batch, 1, 0, &bound, grad, NULL), LRNN_OK);
+    lrnn_smc_set_replay(smc, true);
+    assert_int_equal(lrnn_smc_bound(smc, model, &batch, 1, 0, &again, NULL, NULL), LRNN_OK);
+    assert_true(bound == again); /* replay is exact */
+    double *theta = lrnn_model_params(model), worst = 0.0;
+    const char *worst_name = "";
+    for (int e = 0; e < l->count; e++) {
+        const lrnn_param_entry *pe = &l->entry[e];
+        for (size_t i = 0; i < pe->size; i++) {
+            size_t at = pe->offset + i;
+            double saved = theta[at], h = 1e-5 * fmax(1.0, fabs(saved)), up, down;
+            theta[at] = saved + h;
+            assert_int_equal(lrnn_smc_bound(smc, model, &batch, 1, 0, &up, NULL, NULL), LRNN_OK);
+            theta[at] = saved - h;
+            assert_int_equal(lrnn_smc_bound(smc, model, &batch, 1, 0, &down, NULL, NULL), LRNN_OK);
+            theta[at] = saved;
+            double fd = (up - down) / (2.0 * h), an = grad[at];
+            double rel = fabs(fd - an) / fmax(fabs(fd) + fabs(an), 1e-4);
+            if (rel > worst) worst = rel, worst_name = pe->name;
+            if (rel > 1e-6)
+                print_error("%s: %s[%zu] analytic %.10g finite-difference %.10g (rel %.2g)\n",
+                            gc->name, pe->name, i, an, fd, rel);
+        }
+    }
+    printf("%-44s %4zu parameters, worst relative error %.2e (%s)\n", gc->name, l->total, worst,
+           worst_name);
+    free(grad), free(y), free(u), free(mask);
+    lrnn_smc_free(smc);
+    lrnn_model_free(model);
+    return worst;
+}
+
+static lrnn_model_config base(void) {
+    lrnn_model_config c = lrnn_model_default_config();
+    c.rank = 2, c.units = 6, c.channels = 4;
+    c.activation = LRNN_ACT_TANH;
+    c.init_noise_z = 0.3, c.init_noise_x = 0.5;
+    return c;
+}
+
+static void gradients_match_finite_differences(void **state) {
+    (void)state;
+    grad_case cases[16];
+    int n = 0;
+    lrnn_smc_params opt = lrnn_smc_default_params();
+    opt.particles = 5;
+    lrnn_smc_params ratio = opt, boot = opt;
+    ratio.weights = LRNN_WEIGHTS_RATIO;
+    boot.proposal = LRNN_PROPOSAL_BOOTSTRAP;
+
+    cases[n++] = (grad_case){"optimal analytic, affine z, full noise", base(), opt, 0};
+    cases[n++] = (grad_case){"optimal ratio, affine z, full noise", base(), ratio, 0};
+    cases[n++] = (grad_case){"bootstrap, affine z, full noise", base(), boot, 0};
+
+    lrnn_model_config c = base();
+    c.units = c.channels = 5, c.inputs = 2;
+    c.readout = LRNN_READOUT_ONE_TO_ONE, c.readout_from = LRNN_FROM_CURRENTS;
+    cases[n++] = (grad_case){"optimal analytic, one-to-one, inputs, masks", c, opt, 0.25};
+    c.simulate_input = true, c.noise_z = LRNN_NOISE_DIAG, c.noise_x = LRNN_NOISE_SCALAR;
+    cases[n++] = (grad_case){"optimal ratio, one-to-one, filtered, masks", c, ratio, 0.25};
+    cases[n++] = (grad_case){"bootstrap, one-to-one, filtered, masks", c, boot, 0.25};
+
+    c = base();
+    c.inputs = 2, c.readout_from = LRNN_FROM_Z_AND_V, c.decay = LRNN_DECAY_PER_DIM;
+    c.noise_z = LRNN_NOISE_SCALAR, c.noise_z0 = LRNN_NOISE_DIAG, c.init_state = LRNN_INIT_ZERO;
+    cases[n++] = (grad_case){"optimal analytic, z_and_v, per-dim decay", c, opt, 0.2};
+    cases[n++] = (grad_case){"optimal ratio, z_and_v, per-dim decay", c, ratio, 0};
+
+    c = base();
+    c.activation = LRNN_ACT_CLIPPED_RELU;
+    lrnn_smc_params ess = boot;
+    ess.ess_threshold = 0.6, ess.resample = LRNN_RESAMPLE_MULTINOMIAL;
+    cases[n++] = (grad_case){"bootstrap clipped ReLU, ESS 0.6, multinomial", c, ess, 0};
+    lrnn_smc_params ess_opt = opt;
+    ess_opt.ess_threshold = 0.8;
+    cases[n++] = (grad_case){"optimal clipped ReLU, ESS 0.8", c, ess_opt, 0.1};
+
+    c = base();
+    c.units = c.channels = 5, c.inputs = 1;
+    c.obs = LRNN_OBS_POISSON, c.obs_nonlin = LRNN_G_SOFTPLUS;
+    c.readout = LRNN_READOUT_ONE_TO_ONE, c.readout_from = LRNN_FROM_RATES;
+    c.noise_z = LRNN_NOISE_DIAG;
+    cases[n++] = (grad_case){"bootstrap Poisson, one-to-one rates", c, boot, 0.2};
+    c.readout = LRNN_READOUT_AFFINE, c.readout_from = LRNN_FROM_Z, c.obs_nonlin = LRNN_G_EXP;
+    cases[n++] = (grad_case){"bootstrap Poisson, affine exp", c, boot, 0};
+    c = base();
+    c.activation = LRNN_ACT_IDENTITY, c.obs_nonlin = LRNN_G_SOFTPLUS;
+    cases[n++] = (grad_case){"bootstrap identity, Gaussian softplus", c, boot, 0};
+
+    double worst = 0.0;
+    for (int i = 0; i < n; i++) worst = fmax(worst, check_case(&cases[i]));
+    assert_true(worst < 1e-6);
+}
+
+/* The bound is the same number for any thread count (trials run in parallel). */
+static void bound_independent_of_threads(void **state) {
+    (void)state;
+    lrnn_model_config c = base();
+    lrnn_model *model = NULL;
+    assert_int_equal(lrnn_model_create(&c, &model), LRNN_OK);
+    double y[5 * T * 4];
+    for (size_t i = 0; i < sizeof y / sizeof y[0]; i++) y[i] = cos(0.3 * (double)i);
+    lrnn_batch batch = {.B = 5, .T = T, .X = 4, .y = y};
+    lrnn_smc_params p = lrnn_smc_default_params();
+    double bounds[3], *grads[3];
+    const int threads[3] = {1, 2, 3};
+    size_t total = lrnn_model_layout(model)->total;
+    for (int i = 0; i < 3; i++) {
+        lrnn_smc *smc = NULL;
+        grads[i] = malloc(total * sizeof(double));
+        assert_int_equal(lrnn_smc_create(model, &p, T, threads[i], &smc), LRNN_OK);
+        assert_int_equal(lrnn_smc_bound(smc, model, &batch, 9, 4, &bounds[i], grads[i], NULL),
+                         LRNN_OK);
+        lrnn_smc_free(smc);
+    }
+    for (int i = 1; i < 3; i++) {
+        assert_true(bounds[i] == bounds[0]);
+        assert_memory_equal(grads[i], grads[0], total * sizeof(double));
+    }
+    for (int i = 0; i < 3; i++) free(grads[i]);
+    lrnn_model_free(model);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(gradients_match_finite_differences),
+        cmocka_unit_test(bound_independent_of_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
