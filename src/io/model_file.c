@@ -193,50 +193,13 @@ static herr_t attr_write_field(hid_t obj, const lrnn_config_field *f) {
     return -1;
 }
 
-static json_t *field_json(const lrnn_config_field *f) {
-    switch (f->kind) {
-    case LRNN_FIELD_INT:
-        return json_integer((json_int_t)f->i);
-    case LRNN_FIELD_DOUBLE:
-        return json_real(f->d);
-    case LRNN_FIELD_BOOL:
-        return json_boolean(f->i);
-    case LRNN_FIELD_ENUM:
-        return json_string(f->s);
-    case LRNN_FIELD_U64: {
-        /* JSON integers in jansson are int64; a larger seed is written as a decimal string
-         * rather than wrapped to a wrong number. */
-        if (f->u <= (uint64_t)INT64_MAX) return json_integer((json_int_t)f->u);
-        char text[32];
-        snprintf(text, sizeof text, "%" PRIu64, f->u);
-        return json_string(text);
-    }
-    }
-    return NULL;
-}
-
-/* The config as a JSON object text (caller frees), NULL when out of memory. */
-static char *config_json_text(const lrnn_config_field *fields) {
-    json_t *obj = json_object();
-    if (!obj) return NULL;
-    for (int i = 0; i < LRNN_CONFIG_FIELD_COUNT; i++)
-        if (json_object_set_new(obj, fields[i].name, field_json(&fields[i])) != 0) {
-            json_decref(obj);
-            return NULL;
-        }
-    /* 17 significant digits: every double reads back as the same double. */
-    char *text = json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-    json_decref(obj);
-    return text;
-}
-
 static lrnn_status write_root_attrs(hid_t file, const lrnn_config_field *fields, const char *path) {
     if (attr_write_string(file, "format", FORMAT_NAME) < 0 ||
         attr_write_i64(file, "format_version", LRNN_MODEL_FORMAT_VERSION) < 0 ||
         attr_write_string(file, "model_type", MODEL_TYPE) < 0 ||
         attr_write_string(file, "lrnn_version", lrnn_version()) < 0)
         return h5_fail(LRNN_ERR_IO, path, "cannot write the root attributes");
-    char *json = config_json_text(fields);
+    char *json = lrnn_config_fields_json_text(fields);
     if (!json) return lrnn_fail(LRNN_ERR_NOMEM, "%s: cannot encode the config as JSON", path);
     herr_t rc = attr_write_string(file, "config_json", json);
     free(json);

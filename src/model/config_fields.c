@@ -1,7 +1,11 @@
 /* The model configuration as named fields (see config_fields.h). */
+#include <jansson.h>
+
 #include "model/config_fields.h"
 
+#include <inttypes.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 void lrnn_model_config_fields(const lrnn_model_config *c, lrnn_config_field *out) {
@@ -80,4 +84,46 @@ lrnn_status lrnn_model_config_set_field(lrnn_model_config *c, const lrnn_config_
 #undef SET_ENUM
 #undef SET_U64
     return lrnn_fail(LRNN_ERR_ARG, "unknown config field '%s'", f->name ? f->name : "");
+}
+
+static json_t *field_json(const lrnn_config_field *f) {
+    switch (f->kind) {
+    case LRNN_FIELD_INT:
+        return json_integer((json_int_t)f->i);
+    case LRNN_FIELD_DOUBLE:
+        return json_real(f->d);
+    case LRNN_FIELD_BOOL:
+        return json_boolean(f->i);
+    case LRNN_FIELD_ENUM:
+        return json_string(f->s);
+    case LRNN_FIELD_U64: {
+        /* JSON integers in jansson are int64; a larger seed is written as a decimal string
+         * rather than wrapped to a wrong number. */
+        if (f->u <= (uint64_t)INT64_MAX) return json_integer((json_int_t)f->u);
+        char text[32];
+        snprintf(text, sizeof text, "%" PRIu64, f->u);
+        return json_string(text);
+    }
+    }
+    return NULL;
+}
+
+json_t *lrnn_config_fields_json(const lrnn_config_field *fields) {
+    json_t *obj = json_object();
+    if (!obj) return NULL;
+    for (int i = 0; i < LRNN_CONFIG_FIELD_COUNT; i++)
+        if (json_object_set_new(obj, fields[i].name, field_json(&fields[i])) != 0) {
+            json_decref(obj);
+            return NULL;
+        }
+    return obj;
+}
+
+char *lrnn_config_fields_json_text(const lrnn_config_field *fields) {
+    json_t *obj = lrnn_config_fields_json(fields);
+    if (!obj) return NULL;
+    /* 17 significant digits: every double reads back as the same double. */
+    char *text = json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    json_decref(obj);
+    return text;
 }

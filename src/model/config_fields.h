@@ -76,4 +76,10 @@ void lrnn_model_config_fields(const lrnn_model_config *c, lrnn_config_field *out
  * range or a bool other than 0/1; the message names the field. */
 lrnn_status lrnn_model_config_set_field(lrnn_model_config *c, const lrnn_config_field *f);
 
+/* The fields as a JSON object (new reference; NULL when out of memory), and as indented text
+ * with 17 significant digits so every double reads back exactly (caller frees). */
+struct json_t;
+struct json_t *lrnn_config_fields_json(const lrnn_config_field *fields);
+char *lrnn_config_fields_json_text(const lrnn_config_field *fields);
+
 #endif
