@@ -15,6 +15,8 @@ static const subcommand subcommands[] = {
     {"init", cmd_init, "create a model file with initialised parameters"},
     {"sample", cmd_sample, "generate latents, rates and observations from a model"},
     {"info", cmd_info, "describe a model file"},
+    {"fit", cmd_fit, "fit a model to a recording by variational SMC"},
+    {"eval", cmd_eval, "evaluate a model on a recording (per-step SMC bound)"},
 };
 enum { SUBCOMMAND_COUNT = sizeof subcommands / sizeof subcommands[0] };
 

@@ -43,7 +43,10 @@ lrnn_status kalman_build(kalman *k, const smc_pass *pass, const double *L, const
     for (size_t i = 0; i < R * R; i++) k->LJ[i] = k->P[i] + k->M[i];
     if (dense_cholesky(R, k->LJ) != 0)
         return lrnn_fail(LRNN_ERR_NUMERIC, "optimal proposal: posterior precision is not "
-                                           "positive definite");
+                                           "positive definite (prior std %g, observation "
+                                           "variance %g): the noise parameters diverged; "
+                                           "lower --lr",
+                         L[0], pass->var_x[0]);
     /* W = L_J^-T, Q = W W^T */
     double *LJinv = k->Qbar; /* scratch: adjoints are zeroed afterwards */
     dense_lower_inverse(R, k->LJ, LJinv);

@@ -1,0 +1,157 @@
+/* Helper for the student-teacher CLI test (tests/cli/student_teacher.sh):
+ *   teacher_tool make DIR             rank-2 limit-cycle teacher, train/test data
+ *   teacher_tool noise A.h5 B.h5      process-noise scale of both models, ratio B/A
+ *   teacher_tool spectrum A.npy B.npy power spectra of two samples: peak periods, Hellinger
+ * The noise scale is basis-free: sqrt(tr(m Sigma_z m^T) / R), the unit-space noise, unchanged
+ * by any invertible change of latent coordinates (m -> m P^-1, Sigma -> P Sigma P^T). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lrnn/io.h"
+#include "lrnn/model_file.h"
+#include "lrnn/sample.h"
+
+static int fail(void) {
+    fprintf(stderr, "teacher_tool: %s\n", lrnn_last_error());
+    return 1;
+}
+
+/* Teacher: z' = 0.9 z + n tanh(m z) + eps. m has orthonormal columns (a rotation of the first
+ * two unit vectors mixed over all units), n = (s Rot(theta) - 0.9 I) m^T: at the origin the
+ * linear map is s Rot(theta), an outward spiral (s = 1.1) turning 2 pi / 20 per step; tanh
+ * saturation bounds it, leaving a limit cycle with a period near 30 steps (saturation slows it). */
+static int make(const char *dir) {
+    const int N = 20, R = 2;
+    lrnn_model_config c = lrnn_model_default_config();
+    c.rank = R, c.units = N, c.channels = N;
+    c.activation = LRNN_ACT_TANH, c.decay_init = 0.9;
+    c.readout = LRNN_READOUT_ONE_TO_ONE, c.readout_from = LRNN_FROM_CURRENTS;
+    c.noise_z = LRNN_NOISE_FULL, c.init_noise_z = 0.07;
+    c.noise_z0 = LRNN_NOISE_FULL, c.init_noise_z0 = 1.0;
+    c.noise_x = LRNN_NOISE_DIAG, c.init_noise_x = 0.1;
+    c.init_state = LRNN_INIT_ZERO;
+    lrnn_model *model = NULL;
+    if (lrnn_model_create(&c, &model)) return fail();
+    lrnn_param_view p = lrnn_model_view(model);
+    /* orthonormal columns: cos/sin patterns over the units */
+    double norm0 = 0, norm1 = 0;
+    for (int i = 0; i < N; i++) {
+        p.m[i * R] = cos(2.0 * M_PI * i / N + 0.3), p.m[i * R + 1] = sin(2.0 * M_PI * i / N + 0.3);
+        norm0 += p.m[i * R] * p.m[i * R], norm1 += p.m[i * R + 1] * p.m[i * R + 1];
+    }
+    for (int i = 0; i < N; i++) p.m[i * R] /= sqrt(norm0), p.m[i * R + 1] /= sqrt(norm1);
+    const double s = 1.1, theta = 2.0 * M_PI / 20.0, a = 0.9;
+    double A[4] = {s * cos(theta) - a, -s * sin(theta), s * sin(theta), s * cos(theta) - a};
+    for (int r = 0; r < R; r++)
+        for (int i = 0; i < N; i++) p.n[r * N + i] = A[r * 2] * p.m[i * R] + A[r * 2 + 1] * p.m[i * R + 1];
+    memset(p.h, 0, (size_t)N * sizeof *p.h);
+    memset(p.bias_obs, 0, (size_t)N * sizeof *p.bias_obs);
+    /* currents scaled so tanh saturates: m columns of norm 3 (then n scaled by 1/9) */
+    for (int i = 0; i < N * R; i++) p.m[i] *= 3.0, p.n[i] /= 3.0;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/teacher.h5", dir);
+    if (lrnn_model_save(model, path, NULL)) return fail();
+    /* 200 trials x 75 steps on the cycle (burn-in 200); 150 to train, 50 to test; and a long
+     * run for the spectrum. */
+    const size_t B = 200, T = 75, X = (size_t)N;
+    double *y = malloc(B * T * X * sizeof *y);
+    lrnn_sample_params sp = lrnn_sample_default_params();
+    sp.trials = B, sp.steps = T, sp.burn_in = 200, sp.seed = 17;
+    lrnn_sample_output out = {.observations = y};
+    if (lrnn_model_sample(model, &sp, &out)) return fail();
+    lrnn_array train = {.dtype = LRNN_DTYPE_F64, .ndim = 3, .shape = {150, T, X}, .data = y};
+    lrnn_array test = {.dtype = LRNN_DTYPE_F64, .ndim = 3, .shape = {50, T, X}, .data = y + 150 * T * X};
+    snprintf(path, sizeof path, "%s/train.npy", dir);
+    if (lrnn_npy_write(path, &train)) return fail();
+    snprintf(path, sizeof path, "%s/test.npy", dir);
+    if (lrnn_npy_write(path, &test)) return fail();
+    free(y);
+    lrnn_model_free(model);
+    return 0;
+}
+
+static double noise_scale(const lrnn_model *model) {
+    const lrnn_model_config *c = lrnn_model_config_of(model);
+    int R = c->rank, N = c->units;
+    double L[64 * 64], S[64 * 64], trace = 0.0;
+    lrnn_param_view p = lrnn_model_view((lrnn_model *)model);
+    lrnn_noise_cholesky(c->noise_z, R, p.R_z, L);
+    for (int a = 0; a < R; a++)
+        for (int b = 0; b < R; b++) {
+            S[a * R + b] = 0.0;
+            for (int k = 0; k < R; k++) S[a * R + b] += L[a * R + k] * L[b * R + k];
+        }
+    for (int i = 0; i < N; i++)
+        for (int a = 0; a < R; a++)
+            for (int b = 0; b < R; b++) trace += p.m[i * R + a] * S[a * R + b] * p.m[i * R + b];
+    return sqrt(trace / R);
+}
+
+static int noise(const char *a_path, const char *b_path) {
+    lrnn_model *a = NULL, *b = NULL;
+    if (lrnn_model_load(a_path, &a, NULL) || lrnn_model_load(b_path, &b, NULL)) return fail();
+    double sa = noise_scale(a), sb = noise_scale(b);
+    printf("noise %.6f %.6f ratio %.4f\n", sa, sb, sb / sa);
+    lrnn_model_free(a), lrnn_model_free(b);
+    return 0;
+}
+
+/* Mean power spectrum over trials and channels (each series demeaned), normalised to sum 1. */
+static int spectrum_of(const char *path, double *power, size_t *bins) {
+    lrnn_array arr;
+    double *x;
+    if (lrnn_npy_read(path, &arr) || lrnn_array_to_f64(&arr, &x)) return fail();
+    size_t B = arr.ndim == 3 ? arr.shape[0] : 1, T = arr.shape[arr.ndim - 2], X = arr.shape[arr.ndim - 1];
+    *bins = T / 2 + 1;
+    memset(power, 0, *bins * sizeof *power);
+    for (size_t b = 0; b < B; b++)
+        for (size_t i = 0; i < X; i++) {
+            double mean = 0.0;
+            for (size_t t = 0; t < T; t++) mean += x[(b * T + t) * X + i] / (double)T;
+            for (size_t f = 0; f < *bins; f++) {
+                double re = 0.0, im = 0.0;
+                for (size_t t = 0; t < T; t++) {
+                    double v = x[(b * T + t) * X + i] - mean, w = 2.0 * M_PI * (double)(f * t) / (double)T;
+                    re += v * cos(w), im -= v * sin(w);
+                }
+                power[f] += re * re + im * im;
+            }
+        }
+    double total = 0.0;
+    for (size_t f = 0; f < *bins; f++) total += power[f];
+    for (size_t f = 0; f < *bins; f++) power[f] /= total;
+    lrnn_array_free(&arr);
+    free(x);
+    return 0;
+}
+
+static int spectrum(const char *a_path, const char *b_path) {
+    double pa[4096], pb[4096];
+    size_t na, nb;
+    if (spectrum_of(a_path, pa, &na) || spectrum_of(b_path, pb, &nb)) return 1;
+    if (na != nb) {
+        fprintf(stderr, "teacher_tool: series lengths differ\n");
+        return 1;
+    }
+    size_t peak_a = 1, peak_b = 1;
+    double bc = 0.0; /* Bhattacharyya coefficient; Hellinger = sqrt(1 - bc) */
+    for (size_t f = 1; f < na; f++) {
+        if (pa[f] > pa[peak_a]) peak_a = f;
+        if (pb[f] > pb[peak_b]) peak_b = f;
+    }
+    for (size_t f = 0; f < na; f++) bc += sqrt(pa[f] * pb[f]);
+    size_t T = 2 * (na - 1);
+    printf("period %.2f %.2f hellinger %.4f\n", (double)T / (double)peak_a,
+           (double)T / (double)peak_b, sqrt(fmax(0.0, 1.0 - bc)));
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 3 && !strcmp(argv[1], "make")) return make(argv[2]);
+    if (argc == 4 && !strcmp(argv[1], "noise")) return noise(argv[2], argv[3]);
+    if (argc == 4 && !strcmp(argv[1], "spectrum")) return spectrum(argv[2], argv[3]);
+    fprintf(stderr, "usage: teacher_tool make DIR | noise A.h5 B.h5 | spectrum A.npy B.npy\n");
+    return 2;
+}
