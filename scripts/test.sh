@@ -5,4 +5,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${LRNN_BUILD_DIR:-$root/build}
 "$root/scripts/build.sh" -DLRNN_WERROR=ON "$@"
 cd "$build"
-ctest --output-on-failure -j"$(nproc)"
+# LRNN_CTEST_ARGS: extra ctest arguments, e.g. "-LE slow" to skip the long fits.
+# shellcheck disable=SC2086
+ctest --output-on-failure -j"$(nproc)" ${LRNN_CTEST_ARGS:-}
