@@ -30,7 +30,7 @@ typedef struct fit_args {
     data_args data;
     lrnn_model_config model;
     lrnn_fit_params fit;
-    const char *out, *resume;
+    const char *out, *resume, *init_model;
     int checkpoint_every, stop_after;
     bool quiet;
 } fit_args;
@@ -163,6 +163,7 @@ static lrnn_status setup_model(fit_args *a, const cli_command *cmd, const lrnn_d
     char path[4096];
     path_in(dir, "model.h5", path, sizeof path);
     if (a->resume) return lrnn_model_load(path, model, history);
+    if (a->init_model) return lrnn_model_load(a->init_model, model, NULL);
     if (!cli_seen(cmd, "channels")) a->model.channels = (int)d->X;
     if (!cli_seen(cmd, "inputs-dim")) a->model.inputs = (int)d->U;
     if (!cli_seen(cmd, "units") && a->model.readout == LRNN_READOUT_ONE_TO_ONE)
@@ -277,6 +278,7 @@ int cmd_fit(int argc, char **argv) {
         {"threads", CLI_INT, &a.fit.threads, "N", "threads over the trials of a batch (0: all)", false, NULL, false},
         {"checkpoint-every", CLI_INT, &a.checkpoint_every, "E", "epochs between checkpoints (and at the end)", false, NULL, false},
         {"out", CLI_STRING, &a.out, "DIR", "run directory (created)", false, NULL, false},
+        {"init-model", CLI_STRING, &a.init_model, "FILE", "start from this model file (its config; model flags ignored)", false, NULL, false},
         {"resume", CLI_STRING, &a.resume, "DIR", "continue the run in DIR (same options)", false, NULL, false},
         {"stop-after", CLI_INT, &a.stop_after, "E", "stop (with a checkpoint) after E epochs of this invocation", false, NULL, false},
         {"quiet", CLI_BOOL, &a.quiet, NULL, "no progress output", false, NULL, false},
@@ -294,7 +296,7 @@ int cmd_fit(int argc, char **argv) {
         fprintf(stderr, "lrnn fit: give exactly one of --out DIR and --resume DIR\n");
         return 2;
     }
-    if (!a.resume && !cli_seen(&cmd, "rank")) {
+    if (!a.resume && !a.init_model && !cli_seen(&cmd, "rank")) {
         fprintf(stderr, "lrnn fit: missing required option --rank\n");
         return 2;
     }
