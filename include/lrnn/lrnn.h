@@ -26,17 +26,22 @@
  *
  * Headers: status.h (errors, logging), array.h + io.h (data files), dataset.h (recordings),
  * rng.h (counter-based streams), model.h (the stochastic low-rank RNN), sample.h (generation),
- * model_file.h (HDF5 model files). */
+ * model_file.h (HDF5 model files), smc.h (the SMC bound and its gradient), optim.h (Adam,
+ * RAdam), fit.h (the training loop), fixedpoints.h (fixed points, cycles, stability). */
 #ifndef LRNN_LRNN_H
 #define LRNN_LRNN_H
 
 #include "lrnn/array.h"
 #include "lrnn/dataset.h"
+#include "lrnn/fit.h"
+#include "lrnn/fixedpoints.h"
 #include "lrnn/io.h"
 #include "lrnn/model.h"
 #include "lrnn/model_file.h"
+#include "lrnn/optim.h"
 #include "lrnn/rng.h"
 #include "lrnn/sample.h"
+#include "lrnn/smc.h"
 #include "lrnn/status.h"
 
 #endif

@@ -17,6 +17,7 @@ static const subcommand subcommands[] = {
     {"info", cmd_info, "describe a model file"},
     {"fit", cmd_fit, "fit a model to a recording by variational SMC"},
     {"eval", cmd_eval, "evaluate a model on a recording (per-step SMC bound)"},
+    {"fixedpoints", cmd_fixedpoints, "fixed points, cycles and their stability"},
 };
 enum { SUBCOMMAND_COUNT = sizeof subcommands / sizeof subcommands[0] };
 
@@ -25,7 +26,7 @@ static void print_usage(FILE *f) {
                "Infer and analyse low-rank recurrent neural networks from neural recordings.\n\n"
                "commands:\n");
     for (int i = 0; i < SUBCOMMAND_COUNT; i++)
-        fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
+        fprintf(f, "  %-12s %s\n", subcommands[i].name, subcommands[i].summary);
     fprintf(f, "\n  --version  print the version\n  --help     show this help\n");
 }
 
