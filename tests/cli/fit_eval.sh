@@ -1,17 +1,8 @@
 #!/usr/bin/env bash
 # lrnn fit / eval end to end on a small generated dataset: run directory contents, resume
 # bit-identity, interruption, and the errors of bad runs. $1: lrnn binary, $2: scratch dir.
-set -uo pipefail
-lrnn=$1
-dir=$2
-rm -rf "$dir" && mkdir -p "$dir"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect() {
-  local want=$1 pattern=$2; shift 2
-  local out; out=$("$@" 2>&1); local got=$?
-  [ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want: $out"
-  echo "$out" | grep -q -- "$pattern" || fail "'$*' output lacks '$pattern': $out"
-}
+# shellcheck source=common.bash
+source "$(dirname "$0")/common.bash"
 
 expect 0 "wrote" "$lrnn" init --rank 2 --units 12 --channels 6 --activation tanh --out "$dir/teacher.h5"
 expect 0 "sampled" "$lrnn" sample --model "$dir/teacher.h5" --trials 24 --steps 30 --out "$dir/data.npy"

@@ -1,17 +1,8 @@
 #!/usr/bin/env bash
 # lrnn fixedpoints: hand-built networks given as CSV arrays and model files, every method,
 # JSON output, and the errors a user meets. $1: lrnn binary, $2: scratch directory.
-set -uo pipefail
-lrnn=$1
-dir=$2
-rm -rf "$dir" && mkdir -p "$dir"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect() {
-  local want=$1 pattern=$2; shift 2
-  local out; out=$("$@" 2>&1); local got=$?
-  [ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want: $out"
-  echo "$out" | grep -q -- "$pattern" || fail "'$*' output lacks '$pattern': $out"
-}
+# shellcheck source=common.bash
+source "$(dirname "$0")/common.bash"
 
 expect 0 "fixedpoints" "$lrnn" --help
 expect 0 "max-order" "$lrnn" fixedpoints --help

@@ -1,18 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end: lrnn init -> info -> sample, and the errors a user meets on the way.
 # $1: lrnn binary, $2: scratch directory.
-set -uo pipefail
-lrnn=$1
-dir=$2
-rm -rf "$dir" && mkdir -p "$dir"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-# expect STATUS PATTERN cmd...: exit status and a stderr/stdout pattern.
-expect() {
-  local want=$1 pattern=$2; shift 2
-  local out; out=$("$@" 2>&1); local got=$?
-  [ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want: $out"
-  echo "$out" | grep -q -- "$pattern" || fail "'$*' output lacks '$pattern': $out"
-}
+# shellcheck source=common.bash
+source "$(dirname "$0")/common.bash"
 
 expect 0 "lrnn 0\." "$lrnn" --version
 expect 0 "sample" "$lrnn" --help

@@ -13,13 +13,8 @@
 #  * recover the process noise: the unit-space noise scale sqrt(tr(m Sigma_z m^T) / R), which
 #    does not depend on the latent basis, within 30% of the teacher's.
 # $1: lrnn binary, $2: scratch dir, $3: teacher_tool binary.
-set -uo pipefail
-lrnn=$1
-dir=$2
-tool=$3
-rm -rf "$dir" && mkdir -p "$dir"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-run() { "$@" > "$dir/last.log" 2>&1 || fail "'$*': $(tail -n 5 "$dir/last.log")"; }
+# shellcheck source=common.bash
+source "$(dirname "$0")/common.bash"
 
 run "$tool" make "$dir"
 # As in the reference's student notebook the one-to-one readout is fixed (B = 1, bias 0);
