@@ -9,56 +9,25 @@
  * h5py, MATLAB and older HDF5 versions read them. Booleans use h5py's convention (an enum of
  * int8 with FALSE = 0 and TRUE = 1), so that numpy sees dtype bool. */
 #include <errno.h>
-#include <fcntl.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
+#include "io/h5_util.h"
 #include "lrnn/io.h"
 
 /* ---- error handling ---- */
-
-typedef struct h5_quiet {
-    H5E_auto2_t func;
-    void *data;
-} h5_quiet;
-
-static void h5_quiet_enter(h5_quiet *q) {
-    q->func = NULL;
-    q->data = NULL;
-    H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-static void h5_quiet_leave(const h5_quiet *q) {
-    H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
-}
 
 typedef struct h5_reason_buf {
     char text[512];
 } h5_reason_buf;
 
-static herr_t take_innermost(unsigned n, const H5E_error2_t *err, void *data) {
-    h5_reason_buf *r = data;
-    /* Walking upward, entry 0 is the most specific message ("truncated file: eof = ..."). */
-    if (n == 0 && err->desc) snprintf(r->text, sizeof r->text, "%s", err->desc);
-    return 0;
-}
-
 /* The most specific message on the HDF5 error stack. Call right after the failing call: the
  * next API call clears the stack. */
 static const char *h5_reason(h5_reason_buf *r) {
-    r->text[0] = '\0';
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, take_innermost, r);
-    if (r->text[0] == '\0') snprintf(r->text, sizeof r->text, "unknown HDF5 error");
-    return r->text;
-}
-
-static void close_id(hid_t id, herr_t (*close_fn)(hid_t)) {
-    if (id >= 0) close_fn(id);
+    return h5_error_reason(r->text, sizeof r->text, "unknown HDF5 error");
 }
 
 /* ---- types ---- */
@@ -87,35 +56,6 @@ static int enum_is_bool(hid_t t) {
     if (H5Tenum_nameof(t, &no, name, sizeof name) < 0 || strcmp(name, "FALSE") != 0) return 0;
     if (H5Tenum_nameof(t, &yes, name, sizeof name) < 0 || strcmp(name, "TRUE") != 0) return 0;
     return 1;
-}
-
-static const char *class_name(H5T_class_t c) {
-    switch (c) {
-    case H5T_INTEGER:
-        return "integer";
-    case H5T_FLOAT:
-        return "float";
-    case H5T_TIME:
-        return "time";
-    case H5T_STRING:
-        return "string";
-    case H5T_BITFIELD:
-        return "bitfield";
-    case H5T_OPAQUE:
-        return "opaque";
-    case H5T_COMPOUND:
-        return "compound";
-    case H5T_REFERENCE:
-        return "reference";
-    case H5T_ENUM:
-        return "enum";
-    case H5T_VLEN:
-        return "variable-length";
-    case H5T_ARRAY:
-        return "array";
-    default:
-        return "unknown";
-    }
 }
 
 /* Map a file type to the lrnn dtype, or describe why it cannot be (into `why`). */
@@ -148,7 +88,7 @@ static int dtype_of(hid_t ftype, lrnn_dtype *dt, char *why, size_t cap) {
     if (c == H5T_FLOAT)
         snprintf(why, cap, "%zu-bit float", size * 8);
     else
-        snprintf(why, cap, "%s", class_name(c));
+        snprintf(why, cap, "%s", h5_class_name(c));
     return 0;
 }
 
@@ -360,7 +300,7 @@ static lrnn_status read_dataset(const char *path, const char *name, hid_t dset, 
                       h5_reason(&r));
         lrnn_array_free(out);
     }
-    close_id(mtype, H5Tclose);
+    h5_close_id(mtype, H5Tclose);
     return s;
 }
 
@@ -379,7 +319,7 @@ static lrnn_status read_quiet(const char *path, const char *dataset, lrnn_array 
     } else if (s == LRNN_OK) {
         s = read_dataset(path, name, obj, out);
     }
-    close_id(obj, H5Oclose);
+    h5_close_id(obj, H5Oclose);
     H5Fclose(file);
     return s;
 }
@@ -421,11 +361,11 @@ static lrnn_status write_dataset(const char *path, hid_t file, const char *name,
                H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, a->data) < 0) {
         s = lrnn_fail(LRNN_ERR_IO, "%s: cannot write dataset %s (%s)", path, name, h5_reason(&r));
     }
-    close_id(dset, H5Dclose);
-    close_id(lcpl, H5Pclose);
-    close_id(mtype, H5Tclose);
-    close_id(ftype, H5Tclose);
-    close_id(space, H5Sclose);
+    h5_close_id(dset, H5Dclose);
+    h5_close_id(lcpl, H5Pclose);
+    h5_close_id(mtype, H5Tclose);
+    h5_close_id(ftype, H5Tclose);
+    h5_close_id(space, H5Sclose);
     return s;
 }
 
@@ -439,16 +379,6 @@ static lrnn_status write_file(const char *tmp, const char *path, const char *nam
     if (H5Fclose(file) < 0 && s == LRNN_OK)
         s = lrnn_fail(LRNN_ERR_IO, "%s: cannot finish writing (%s)", path, h5_reason(&r));
     return s;
-}
-
-/* HDF5 closes without fsync; the data must be on disk before the rename makes it visible. */
-static lrnn_status sync_file(const char *tmp, const char *path) {
-    int fd = open(tmp, O_RDONLY);
-    int ok = fd >= 0 && fsync(fd) == 0;
-    int saved = errno;
-    if (fd >= 0) close(fd);
-    if (!ok) return lrnn_fail(LRNN_ERR_IO, "%s: cannot sync: %s", path, strerror(saved));
-    return LRNN_OK;
 }
 
 static lrnn_status check_write_args(const char *path, const char *dataset, const lrnn_array *a) {
@@ -472,7 +402,7 @@ lrnn_status lrnn_h5_write(const char *path, const char *dataset, const lrnn_arra
     h5_quiet_enter(&q);
     s = write_file(tmp, path, dataset, a);
     h5_quiet_leave(&q);
-    if (s == LRNN_OK) s = sync_file(tmp, path);
+    if (s == LRNN_OK) s = h5_sync_file(tmp, path, "cannot sync");
     if (s == LRNN_OK && rename(tmp, path) != 0)
         s = lrnn_fail(LRNN_ERR_IO, "%s: cannot rename temporary file: %s", path, strerror(errno));
     if (s != LRNN_OK) remove(tmp);

@@ -8,7 +8,6 @@
  * The /config attributes are authoritative on load; config_json is a convenience copy for
  * tools that prefer JSON and is not read back. */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -16,11 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <hdf5.h>
 #include <jansson.h>
 
+#include "io/h5_util.h"
 #include "lrnn/io.h"
 #include "lrnn/model_file.h"
 #include "model/config_fields.h"
@@ -76,20 +75,6 @@ void lrnn_history_free(lrnn_history *h) {
  * HDF5 helpers
  * ====================================================================================== */
 
-/* The innermost description on HDF5's error stack (e.g. "unable to open file: ... errno = 2,
- * error message = 'No such file or directory'"), so our messages say what HDF5 saw. */
-static herr_t take_innermost(unsigned n, const H5E_error2_t *err, void *data) {
-    char *text = data;
-    if (n == 0 && err->desc) snprintf(text, TEXT_MAX, "%s", err->desc);
-    return 0;
-}
-
-static const char *h5_error_text(char *text) {
-    text[0] = '\0';
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, take_innermost, text);
-    return text[0] ? text : "no detail from HDF5";
-}
-
 /* lrnn_fail for an HDF5 call that failed: "<path>: <what> (<HDF5's reason>)". */
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
@@ -101,38 +86,8 @@ h5_fail(lrnn_status code, const char *path, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    return lrnn_fail(code, "%s: %s (%s)", path, what, h5_error_text(why));
-}
-
-static const char *type_class_name(H5T_class_t c) {
-    switch (c) {
-    case H5T_INTEGER:
-        return "integer";
-    case H5T_FLOAT:
-        return "float";
-    case H5T_STRING:
-        return "string";
-    case H5T_BITFIELD:
-        return "bitfield";
-    case H5T_OPAQUE:
-        return "opaque";
-    case H5T_COMPOUND:
-        return "compound";
-    case H5T_REFERENCE:
-        return "reference";
-    case H5T_ENUM:
-        return "enum";
-    case H5T_VLEN:
-        return "variable-length";
-    case H5T_ARRAY:
-        return "array";
-    default:
-        return "unknown";
-    }
-}
-
-static void close_id(hid_t id, herr_t (*close)(hid_t)) {
-    if (id >= 0) close(id);
+    return lrnn_fail(code, "%s: %s (%s)", path, what,
+                     h5_error_reason(why, sizeof why, "no detail from HDF5"));
 }
 
 /* "(64, 2)" for messages. */
@@ -149,59 +104,36 @@ static const char *shape_text(int ndim, const hsize_t *dims, char *buf, size_t c
  * Writing
  * ====================================================================================== */
 
-/* Scalar attribute of file type ftype written from memory type mtype. */
-static herr_t attr_write(hid_t obj, const char *name, hid_t ftype, hid_t mtype, const void *value) {
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t attr = space < 0 ? -1 : H5Acreate2(obj, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = attr < 0 ? -1 : H5Awrite(attr, mtype, value);
-    if (attr >= 0 && H5Aclose(attr) < 0) rc = -1;
-    close_id(space, H5Sclose);
-    return rc;
-}
-
-/* Variable-length UTF-8 strings: what h5py writes for a Python str and reads back as str. */
-static herr_t attr_write_string(hid_t obj, const char *name, const char *value) {
-    hid_t type = H5Tcopy(H5T_C_S1);
-    herr_t rc = -1;
-    if (type >= 0 && H5Tset_size(type, H5T_VARIABLE) >= 0 && H5Tset_cset(type, H5T_CSET_UTF8) >= 0)
-        rc = attr_write(obj, name, type, type, &value);
-    close_id(type, H5Tclose);
-    return rc;
-}
-
-static herr_t attr_write_i64(hid_t obj, const char *name, int64_t v) {
-    return attr_write(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &v);
-}
-
+/* Scalar uint8 attribute: config booleans and the parameters' trainable flag. */
 static herr_t attr_write_u8(hid_t obj, const char *name, uint8_t v) {
-    return attr_write(obj, name, H5T_STD_U8LE, H5T_NATIVE_UINT8, &v);
+    return h5_attr_write(obj, name, H5T_STD_U8LE, H5T_NATIVE_UINT8, &v);
 }
 
 static herr_t attr_write_field(hid_t obj, const lrnn_config_field *f) {
     switch (f->kind) {
     case LRNN_FIELD_INT:
-        return attr_write_i64(obj, f->name, f->i);
+        return h5_attr_write_i64(obj, f->name, f->i);
     case LRNN_FIELD_DOUBLE:
-        return attr_write(obj, f->name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &f->d);
+        return h5_attr_write(obj, f->name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &f->d);
     case LRNN_FIELD_BOOL:
         return attr_write_u8(obj, f->name, (uint8_t)f->i);
     case LRNN_FIELD_ENUM:
-        return attr_write_string(obj, f->name, f->s);
+        return h5_attr_write_string(obj, f->name, f->s);
     case LRNN_FIELD_U64:
-        return attr_write(obj, f->name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &f->u);
+        return h5_attr_write(obj, f->name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &f->u);
     }
     return -1;
 }
 
 static lrnn_status write_root_attrs(hid_t file, const lrnn_config_field *fields, const char *path) {
-    if (attr_write_string(file, "format", FORMAT_NAME) < 0 ||
-        attr_write_i64(file, "format_version", LRNN_MODEL_FORMAT_VERSION) < 0 ||
-        attr_write_string(file, "model_type", MODEL_TYPE) < 0 ||
-        attr_write_string(file, "lrnn_version", lrnn_version()) < 0)
+    if (h5_attr_write_string(file, "format", FORMAT_NAME) < 0 ||
+        h5_attr_write_i64(file, "format_version", LRNN_MODEL_FORMAT_VERSION) < 0 ||
+        h5_attr_write_string(file, "model_type", MODEL_TYPE) < 0 ||
+        h5_attr_write_string(file, "lrnn_version", lrnn_version()) < 0)
         return h5_fail(LRNN_ERR_IO, path, "cannot write the root attributes");
     char *json = lrnn_config_fields_json_text(fields);
     if (!json) return lrnn_fail(LRNN_ERR_NOMEM, "%s: cannot encode the config as JSON", path);
-    herr_t rc = attr_write_string(file, "config_json", json);
+    herr_t rc = h5_attr_write_string(file, "config_json", json);
     free(json);
     if (rc < 0) return h5_fail(LRNN_ERR_IO, path, "cannot write attribute 'config_json'");
     return LRNN_OK;
@@ -234,7 +166,7 @@ static hid_t dataset_write(hid_t group, const char *name, int ndim, const hsize_
         H5Dclose(ds);
         ds = -1;
     }
-    close_id(space, H5Sclose);
+    h5_close_id(space, H5Sclose);
     return ds;
 }
 
@@ -266,7 +198,7 @@ static lrnn_status write_history(hid_t file, const lrnn_history *h, const char *
     if (!h) h = &empty;
     hid_t group = H5Gcreate2(file, "history", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (group < 0) return h5_fail(LRNN_ERR_IO, path, "cannot create group '/history'");
-    herr_t rc = attr_write_i64(group, "count", (int64_t)h->count);
+    herr_t rc = h5_attr_write_i64(group, "count", (int64_t)h->count);
     const double *cols[HISTORY_COLUMNS] = {h->epoch_bound, h->valid_bound, h->lr, h->seconds};
     hsize_t dims[1] = {h->count};
     for (int k = 0; k < HISTORY_COLUMNS && rc >= 0; k++) {
@@ -314,27 +246,13 @@ static lrnn_status check_history(const lrnn_history *h, const char *path) {
     return LRNN_OK;
 }
 
-/* HDF5 closes without fsync; make the data durable before the rename makes it visible. */
-static lrnn_status sync_file(const char *tmp, const char *path) {
-    int fd = open(tmp, O_RDONLY);
-    if (fd < 0 || fsync(fd) != 0) {
-        int saved = errno;
-        if (fd >= 0) close(fd);
-        return lrnn_fail(LRNN_ERR_IO, "%s: cannot sync the written file: %s", path,
-                         strerror(saved));
-    }
-    close(fd);
-    return LRNN_OK;
-}
-
-lrnn_status lrnn_model_save(const lrnn_model *model, const char *path,
-                            const lrnn_history *history) {
+static lrnn_status save_file(const lrnn_model *model, const char *path,
+                             const lrnn_history *history) {
     if (!model || !path || !path[0])
         return lrnn_fail(LRNN_ERR_ARG, "model save: needs a model and a path");
     if (strlen(path) > PATH_MAX_LEN)
         return lrnn_fail(LRNN_ERR_ARG, "model save: path of %zu characters is too long",
                          strlen(path));
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* the library never prints */
     lrnn_status s;
     if ((s = check_params_finite(model, path)) || (s = check_history(history, path))) return s;
 
@@ -345,7 +263,7 @@ lrnn_status lrnn_model_save(const lrnn_model *model, const char *path,
     if (file < 0) return h5_fail(LRNN_ERR_IO, path, "cannot create temporary file %s", tmp);
     s = write_contents(file, model, history, path);
     if (H5Fclose(file) < 0 && !s) s = h5_fail(LRNN_ERR_IO, path, "cannot close %s", tmp);
-    if (!s) s = sync_file(tmp, path);
+    if (!s) s = h5_sync_file(tmp, path, "cannot sync the written file");
     if (!s && rename(tmp, path) != 0)
         s = lrnn_fail(LRNN_ERR_IO, "%s: cannot rename the temporary file into place: %s", path,
                       strerror(errno));
@@ -369,7 +287,7 @@ static lrnn_status attr_open(hid_t obj, const char *name, const char *where, con
     if (a < 0) return h5_fail(LRNN_ERR_FORMAT, path, "cannot open %s '%s'", where, name);
     hid_t space = H5Aget_space(a);
     hssize_t points = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
-    close_id(space, H5Sclose);
+    h5_close_id(space, H5Sclose);
     if (points != 1) {
         H5Aclose(a);
         return lrnn_fail(LRNN_ERR_FORMAT, "%s: %s '%s' must hold a single value, not %lld", path,
@@ -382,7 +300,7 @@ static lrnn_status attr_open(hid_t obj, const char *name, const char *where, con
 static lrnn_status wrong_class(hid_t type, const char *want, const char *where, const char *name,
                                const char *path) {
     return lrnn_fail(LRNN_ERR_FORMAT, "%s: %s '%s' must be %s, not %s", path, where, name, want,
-                     type_class_name(H5Tget_class(type)));
+                     h5_class_name(H5Tget_class(type)));
 }
 
 /* Read a string attribute (variable- or fixed-length) into buf. */
@@ -426,8 +344,8 @@ static lrnn_status attr_read_string(hid_t obj, const char *name, const char *whe
         free(text);
     }
 done:
-    close_id(mem, H5Tclose);
-    close_id(type, H5Tclose);
+    h5_close_id(mem, H5Tclose);
+    h5_close_id(type, H5Tclose);
     H5Aclose(attr);
     return s;
 }
@@ -457,8 +375,8 @@ static herr_t read_enum_as_int(hid_t attr, hid_t type, int64_t *i, uint64_t *u, 
         *i = buf.i;
         *u = buf.u;
     }
-    close_id(base, H5Tclose);
-    close_id(mem, H5Tclose);
+    h5_close_id(base, H5Tclose);
+    h5_close_id(mem, H5Tclose);
     return rc;
 }
 
@@ -494,7 +412,7 @@ static lrnn_status attr_read_int(hid_t obj, const char *name, const char *where,
             v->i = u > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)u;
         }
     }
-    close_id(type, H5Tclose);
+    h5_close_id(type, H5Tclose);
     H5Aclose(attr);
     return s;
 }
@@ -512,7 +430,7 @@ static lrnn_status attr_read_double(hid_t obj, const char *name, const char *whe
                      : wrong_class(type, "a number", where, name, path);
     else if (H5Aread(attr, H5T_NATIVE_DOUBLE, v) < 0)
         s = h5_fail(LRNN_ERR_FORMAT, path, "cannot read %s '%s'", where, name);
-    close_id(type, H5Tclose);
+    h5_close_id(type, H5Tclose);
     H5Aclose(attr);
     return s;
 }
@@ -634,16 +552,16 @@ static lrnn_status check_finite(const double *x, const lrnn_param_entry *e, cons
 static lrnn_status check_param_dataset(hid_t ds, const lrnn_param_entry *e, const char *path) {
     hid_t type = H5Dget_type(ds);
     H5T_class_t cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
-    close_id(type, H5Tclose);
+    h5_close_id(type, H5Tclose);
     if (cls != H5T_FLOAT)
         return lrnn_fail(LRNN_ERR_FORMAT,
                          "%s: parameter '/params/%s' holds %s values; parameters are float64", path,
-                         e->name, type_class_name(cls));
+                         e->name, h5_class_name(cls));
     hid_t space = H5Dget_space(ds);
     hsize_t dims[H5S_MAX_RANK] = {0};
     int ndim = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
     if (ndim >= 0) H5Sget_simple_extent_dims(space, dims, NULL);
-    close_id(space, H5Sclose);
+    h5_close_id(space, H5Sclose);
     if (ndim < 0)
         return h5_fail(LRNN_ERR_FORMAT, path, "cannot read the shape of '/params/%s'", e->name);
     hsize_t want[2] = {e->shape[0], e->shape[1]};
@@ -740,12 +658,12 @@ static lrnn_status history_length(hid_t group, const char *name, const char *pat
     int ndim = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
     hsize_t dims[H5S_MAX_RANK] = {0};
     if (ndim >= 0) H5Sget_simple_extent_dims(space, dims, NULL);
-    close_id(type, H5Tclose);
-    close_id(space, H5Sclose);
+    h5_close_id(type, H5Tclose);
+    h5_close_id(space, H5Sclose);
     H5Dclose(ds);
     if (cls != H5T_FLOAT)
         return lrnn_fail(LRNN_ERR_FORMAT, "%s: '/history/%s' holds %s values, not float", path,
-                         name, type_class_name(cls));
+                         name, h5_class_name(cls));
     if (ndim != 1)
         return lrnn_fail(LRNN_ERR_SHAPE, "%s: '/history/%s' has %d dimensions, expected 1", path,
                          name, ndim);
@@ -762,7 +680,7 @@ static lrnn_status history_read_column(hid_t group, const char *name, size_t n, 
     if (!*dst) return lrnn_fail(LRNN_ERR_NOMEM, "%s: cannot allocate %zu history records", path, n);
     hid_t ds = H5Dopen2(group, name, H5P_DEFAULT);
     herr_t rc = ds < 0 ? -1 : H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *dst);
-    close_id(ds, H5Dclose);
+    h5_close_id(ds, H5Dclose);
     if (rc < 0) return h5_fail(LRNN_ERR_FORMAT, path, "cannot read '/history/%s'", name);
     return LRNN_OK;
 }
@@ -817,11 +735,10 @@ static lrnn_status read_history(hid_t file, const char *path, lrnn_history *h) {
     return LRNN_OK;
 }
 
-lrnn_status lrnn_model_load(const char *path, lrnn_model **out, lrnn_history *history) {
+static lrnn_status load_file(const char *path, lrnn_model **out, lrnn_history *history) {
     if (out) *out = NULL;
     if (history) memset(history, 0, sizeof *history);
     if (!path || !out) return lrnn_fail(LRNN_ERR_ARG, "model load: needs a path and an output");
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* the library never prints */
     hid_t file;
     lrnn_status s = open_model_file(path, &file);
     if (s) return s;
@@ -840,4 +757,23 @@ lrnn_status lrnn_model_load(const char *path, lrnn_model **out, lrnn_history *hi
     }
     *out = model;
     return LRNN_OK;
+}
+
+/* The library never prints: HDF5's own error printing is off for the duration of each call
+ * and the caller's handler is restored afterwards. */
+lrnn_status lrnn_model_save(const lrnn_model *model, const char *path,
+                            const lrnn_history *history) {
+    h5_quiet q;
+    h5_quiet_enter(&q);
+    lrnn_status s = save_file(model, path, history);
+    h5_quiet_leave(&q);
+    return s;
+}
+
+lrnn_status lrnn_model_load(const char *path, lrnn_model **out, lrnn_history *history) {
+    h5_quiet q;
+    h5_quiet_enter(&q);
+    lrnn_status s = load_file(path, out, history);
+    h5_quiet_leave(&q);
+    return s;
 }

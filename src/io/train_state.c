@@ -9,72 +9,52 @@
 
 #include <hdf5.h>
 
+#include "io/h5_util.h"
 #include "lrnn/io.h"
 
 static const char FORMAT[] = "lrnn-train-state";
 
-static herr_t put_i64(hid_t file, const char *name, int64_t value) {
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t attr = H5Acreate2(file, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = attr < 0 ? -1 : H5Awrite(attr, H5T_NATIVE_INT64, &value);
-    if (attr >= 0) H5Aclose(attr);
-    H5Sclose(space);
-    return rc;
-}
-
-static herr_t put_string(hid_t file, const char *name, const char *text) {
-    hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, strlen(text));
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t attr = H5Acreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = attr < 0 ? -1 : H5Awrite(attr, type, text);
-    if (attr >= 0) H5Aclose(attr);
-    H5Sclose(space);
-    H5Tclose(type);
-    return rc;
-}
-
+/* Fixed-length ASCII string attribute: the type state files have always stored "format" as. */
 static herr_t put_vector(hid_t file, const char *name, const double *x, size_t n) {
     hsize_t dims[1] = {n};
     hid_t space = H5Screate_simple(1, dims, NULL);
     hid_t set = H5Dcreate2(file, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     herr_t rc = set < 0 ? -1 : H5Dwrite(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x);
-    if (set >= 0) H5Dclose(set);
-    H5Sclose(space);
+    h5_close_id(set, H5Dclose);
+    h5_close_id(space, H5Sclose);
     return rc;
 }
 
 lrnn_status lrnn_train_state_save(const char *path, const lrnn_train_state *s) {
     char tmp[4096];
     lrnn_tmp_path(path, tmp, sizeof tmp);
-    H5E_auto2_t old_fn;
-    void *old_data;
-    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    h5_quiet q;
+    h5_quiet_enter(&q);
     hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     herr_t rc = file < 0 ? -1 : 0;
     if (rc == 0)
-        rc = put_string(file, "format", FORMAT) | put_i64(file, "format_version", 1) |
-             put_i64(file, "epoch", s->epoch) | put_i64(file, "step", s->step) |
+        rc = h5_attr_write_string(file, "format", FORMAT) |
+             h5_attr_write_i64(file, "format_version", 1) |
+             h5_attr_write_i64(file, "epoch", s->epoch) | h5_attr_write_i64(file, "step", s->step) |
              put_vector(file, "m", s->m, s->count) | put_vector(file, "v", s->v, s->count);
     if (file >= 0 && H5Fclose(file) < 0) rc = -1;
-    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    h5_quiet_leave(&q);
     if (rc < 0) {
         remove(tmp);
         return lrnn_fail(LRNN_ERR_IO, "%s: cannot write the optimiser state", path);
     }
-    if (rename(tmp, path) != 0) {
-        remove(tmp);
-        return lrnn_fail(LRNN_ERR_IO, "%s: cannot rename the temporary state file", path);
-    }
-    return LRNN_OK;
+    lrnn_status st = h5_sync_file(tmp, path, "cannot sync the optimiser state");
+    if (!st && rename(tmp, path) != 0)
+        st = lrnn_fail(LRNN_ERR_IO, "%s: cannot rename the temporary state file", path);
+    if (st) remove(tmp);
+    return st;
 }
 
 static int get_i64(hid_t file, const char *name, int64_t *out) {
     if (H5Aexists(file, name) <= 0) return -1;
     hid_t attr = H5Aopen(file, name, H5P_DEFAULT);
     herr_t rc = attr < 0 ? -1 : H5Aread(attr, H5T_NATIVE_INT64, out);
-    if (attr >= 0) H5Aclose(attr);
+    h5_close_id(attr, H5Aclose);
     return rc < 0 ? -1 : 0;
 }
 
@@ -101,17 +81,15 @@ static lrnn_status get_vector(hid_t file, const char *path, const char *name, si
                 break;
             }
     }
-    if (space >= 0) H5Sclose(space);
-    if (set >= 0) H5Dclose(set);
+    h5_close_id(space, H5Sclose);
+    h5_close_id(set, H5Dclose);
     return st;
 }
 
 lrnn_status lrnn_train_state_load(const char *path, size_t expect_count, lrnn_train_state *s) {
     memset(s, 0, sizeof *s);
-    H5E_auto2_t old_fn;
-    void *old_data;
-    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    h5_quiet q;
+    h5_quiet_enter(&q);
     lrnn_status st = LRNN_OK;
     hid_t file = H5Fis_hdf5(path) > 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
     int64_t version = 0;
@@ -130,8 +108,8 @@ lrnn_status lrnn_train_state_load(const char *path, size_t expect_count, lrnn_tr
         st = get_vector(file, path, "m", expect_count, &s->m);
         if (!st) st = get_vector(file, path, "v", expect_count, &s->v);
     }
-    if (file >= 0) H5Fclose(file);
-    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    h5_close_id(file, H5Fclose);
+    h5_quiet_leave(&q);
     if (st) lrnn_train_state_free(s);
     return st;
 }
