@@ -34,69 +34,114 @@ static void linear_readout(const smc_pass *pass, double *H, double *Cv) {
     }
 }
 
+/* At (cols x rows) = A^T, A rows x cols. */
+static void transpose(size_t rows, size_t cols, const double *A, double *At) {
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++) At[j * rows + i] = A[i * cols + j];
+}
+
 static bool readout_has_inputs(const lrnn_model_config *c) {
     if (c->inputs == 0) return false;
     return c->readout_from == LRNN_FROM_Z_AND_V || c->readout == LRNN_READOUT_ONE_TO_ONE;
 }
 
-lrnn_status smc_pass_init(smc_pass *pass, const lrnn_model *model, const lrnn_smc_params *sp) {
+/* Kernel rows, zero-padded and 64-byte aligned: m^T, n (R x S each) and h (S), S = N rounded
+ * up to 8; for the readout H^T (R x XP) and w = 1/d (XP), XP = X rounded up to 8. */
+static size_t kernel_doubles(size_t R, size_t S, size_t XP) {
+    return (2 * R + 1) * S + (R + 1) * XP;
+}
+
+static void kernel_params(smc_pass *pass) {
+    size_t R = pass->R, N = pass->N, X = pass->X, S = (N + 7) / 8 * 8, XP = (X + 7) / 8 * 8;
+    double *mT = pass->kblock, *n = mT + R * S, *h = n + R * S, *HT = h + S, *w = HT + R * XP;
+    for (size_t r = 0; r < R; r++)
+        for (size_t i = 0; i < N; i++) {
+            mT[r * S + i] = pass->p.m[i * R + r];
+            n[r * S + i] = pass->p.n[r * N + i];
+        }
+    if (pass->p.h) memcpy(h, pass->p.h, N * sizeof *h);
+    for (size_t r = 0; r < R; r++)
+        for (size_t i = 0; i < X; i++) HT[r * XP + i] = pass->HT[r * X + i];
+    for (size_t i = 0; i < X; i++) w[i] = 1.0 / pass->var_x[i];
+    pass->kp = (smc_kparams){.R = R, .N = N, .S = S, .act = pass->c->activation, .mT = mT,
+                             .n = n, .h = h, .a = pass->d.a, .X = X, .XP = XP, .HT = HT, .w = w};
+}
+
+lrnn_status smc_pass_alloc(smc_pass *pass, const lrnn_model *model, const lrnn_smc_params *sp) {
     memset(pass, 0, sizeof *pass);
     const lrnn_model_config *c = &model->config;
-    pass->model = model;
-    pass->c = c;
-    pass->p = model->view;
     pass->sp = *sp;
     pass->R = (size_t)c->rank, pass->N = (size_t)c->units, pass->X = (size_t)c->channels;
     pass->U = (size_t)c->inputs, pass->K = (size_t)sp->particles;
-    pass->linear = readout_is_linear(c);
-    size_t R = pass->R, X = pass->X, U = pass->U;
-    size_t total = 3 * R * R + X + X * R + X * U + 2 * kalman_doubles(R);
+    size_t R = pass->R, X = pass->X, U = pass->U, N = pass->N;
+    const char *force = getenv("LRNN_KERNELS"); /* developer override: "avx2", "c", ... */
+    pass->kern = smc_kernels_pick(force);
+    if (!pass->kern)
+        return lrnn_fail(LRNN_ERR_ARG, "smc: LRNN_KERNELS=%s is unknown or unsupported by "
+                                       "this CPU", force);
+    size_t total = 3 * R * R + X + 2 * X * R + N * R + X * U + 2 * kalman_doubles(R);
+    size_t kbytes = kernel_doubles(R, (N + 7) / 8 * 8, (X + 7) / 8 * 8) * sizeof(double);
     pass->block = calloc(total, sizeof *pass->block);
-    if (!pass->block) return lrnn_fail(LRNN_ERR_NOMEM, "smc: cannot allocate pass constants");
+    pass->kblock = aligned_alloc(64, (kbytes + 63) / 64 * 64);
+    if (!pass->block || !pass->kblock) {
+        smc_pass_free(pass);
+        return lrnn_fail(LRNN_ERR_NOMEM, "smc: cannot allocate pass constants");
+    }
+    memset(pass->kblock, 0, kbytes);
     double *cur = pass->block;
     pass->Linv = cur, cur += R * R;
     pass->L0inv = cur, cur += R * R;
     pass->gram_inv = cur, cur += R * R;
     pass->var_x = cur, cur += X;
     pass->H = cur, cur += X * R;
+    pass->HT = cur, cur += X * R;
+    pass->mT = cur, cur += N * R;
     pass->Cv = readout_has_inputs(c) ? cur : NULL, cur += X * U;
     kalman_carve(&pass->k0, R, &cur);
     kalman_carve(&pass->k1, R, &cur);
     lrnn_status s = lrnn_model_derived_alloc(model, &pass->d);
-    if (!s) s = lrnn_model_derived_update(model, &pass->d);
-    if (s) {
-        smc_pass_free(pass);
-        return s;
-    }
+    if (s) smc_pass_free(pass);
+    return s;
+}
+
+lrnn_status smc_pass_update(smc_pass *pass, const lrnn_model *model) {
+    const lrnn_model_config *c = &model->config;
+    pass->model = model;
+    pass->c = c;
+    pass->p = model->view;
+    pass->linear = readout_is_linear(c);
+    size_t R = pass->R, X = pass->X, U = pass->U, N = pass->N;
+    lrnn_status s = lrnn_model_derived_update(model, &pass->d);
+    if (s) return s;
     dense_lower_inverse(R, pass->d.L_z, pass->Linv);
     dense_lower_inverse(R, pass->d.L_z0, pass->L0inv);
     for (size_t i = 0; i < X; i++) pass->var_x[i] = pass->d.std_x[i] * pass->d.std_x[i];
     if (pass->linear) linear_readout(pass, pass->H, pass->Cv);
+    transpose(X, R, pass->H, pass->HT);
+    transpose(N, R, pass->p.m, pass->mT);
+    kernel_params(pass);
     if (U > 0) {
         /* (m^T m)^-1 for the backward pass of mu_0 = z_init + (m^T m)^-1 m^T W_u v_0. */
         double *G = pass->k0.Q; /* scratch before the Kalman sets are built */
-        dense_tm(R, pass->N, R, pass->p.m, pass->p.m, G);
+        dense_tm(R, N, R, pass->p.m, pass->p.m, G);
         if (dense_cholesky(R, G) == 0) {
             double *Gi = pass->k0.W;
             dense_lower_inverse(R, G, Gi);
             dense_tm(R, R, R, Gi, Gi, pass->gram_inv);
         }
     }
-    if (sp->proposal == LRNN_PROPOSAL_OPTIMAL) {
+    if (pass->sp.proposal == LRNN_PROPOSAL_OPTIMAL) {
         s = kalman_build(&pass->k0, pass, pass->d.L_z0, pass->L0inv, NULL);
         if (!s) s = kalman_build(&pass->k1, pass, pass->d.L_z, pass->Linv, NULL);
-        if (s) {
-            smc_pass_free(pass);
-            return s;
-        }
     }
-    return LRNN_OK;
+    return s;
 }
 
 void smc_pass_free(smc_pass *pass) {
     lrnn_model_derived_free(&pass->d);
     free(pass->block);
-    pass->block = NULL;
+    free(pass->kblock);
+    pass->block = pass->kblock = NULL;
 }
 
 /* Lbar (lower-triangular adjoint of L) into the noise parameter of spec 1.4. */
@@ -119,8 +164,10 @@ static void noise_backward(lrnn_noise kind, size_t R, const double *L, const dou
 void smc_adjoint_finish(const smc_pass *pass, smc_adjoint *adj) {
     const lrnn_model_config *c = pass->c;
     const lrnn_param_view *p = &pass->p;
-    lrnn_param_view g = lrnn_param_view_of(&pass->model->layout, adj->grad);
-    size_t R = pass->R, X = pass->X, U = pass->U;
+    const lrnn_param_view g = adj->g;
+    size_t R = pass->R, X = pass->X, U = pass->U, N = pass->N;
+    for (size_t i = 0; i < N; i++)
+        for (size_t k = 0; k < R; k++) g.m[i * R + k] += adj->mbarT[k * N + i];
     noise_backward(c->noise_z, R, pass->d.L_z, adj->Lbar, g.R_z);
     noise_backward(c->noise_z0, R, pass->d.L_z0, adj->L0bar, g.R_z0);
     /* d_i = exp(r_i): d d_i / d r_i = d_i */

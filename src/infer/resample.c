@@ -24,17 +24,24 @@ static int search(size_t K, const double *cdf, double p) {
     return (int)lo;
 }
 
-void smc_resample(lrnn_resample kind, size_t K, const double *lw, const double *u01, int *anc,
+void smc_resample(lrnn_resample kind, size_t K, const double *prob, const double *u01, int *anc,
                   double *cdf) {
-    double norm = smc_logsumexp(K, lw), acc = 0.0;
+    double acc = 0.0;
     for (size_t k = 0; k < K; k++) {
-        acc += exp(lw[k] - norm);
+        acc += prob[k];
         cdf[k] = acc;
     }
     for (size_t k = 0; k < K; k++) cdf[k] /= acc; /* forces cdf[K-1] = 1 */
+    if (kind == LRNN_RESAMPLE_MULTINOMIAL) {
+        for (size_t k = 0; k < K; k++) anc[k] = search(K, cdf, u01[k]);
+        return;
+    }
+    /* systematic: one uniform, p_k = (u + k) / K increasing, so the smallest j with
+     * cdf[j] >= p_k only moves forward: one sweep finds the same j as a search per k */
+    size_t j = 0;
     for (size_t k = 0; k < K; k++) {
-        /* systematic: one uniform, p_k = (u + k) / K; multinomial: K uniforms */
-        double p = kind == LRNN_RESAMPLE_SYSTEMATIC ? (u01[0] + (double)k) / (double)K : u01[k];
-        anc[k] = search(K, cdf, p);
+        double p = (u01[0] + (double)k) / (double)K;
+        while (j + 1 < K && cdf[j] < p) j++;
+        anc[k] = (int)j;
     }
 }

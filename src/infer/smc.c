@@ -1,6 +1,16 @@
 /* The SMC bound and its gradient: forward filter per trial, then the backward pass through the
  * same trial (ancestors fixed), trials in parallel with per-trial gradient slots summed in
- * trial order (identical for any thread count). Derivation: docs/derivations/smc_gradient.md. */
+ * trial order (identical for any thread count). Derivation: docs/derivations/smc_gradient.md.
+ *
+ * Cost (docs/benchmarks.md): the transition's loops over units (kernels.h) take 55-65% of an
+ * EEG-sized epoch, the normal draws ~12%, the rest is the per-particle R x R algebra of the
+ * proposal and the readout residuals. What keeps the rest small: the pass constants (Kalman
+ * sets, padded parameter rows) are built once per call into storage sized at creation; the
+ * normalised weights of the forward pass are kept for the backward pass and for resampling
+ * (no exp is computed twice); after a resampling, log W is uniform and its lse is exactly 0;
+ * per-particle loops are instantiated for R = 1..4 (rows.h BY_RANK); per-particle adjoints
+ * of transposed parameters (H^T, m^T) accumulate in per-thread rows that are folded into the
+ * trial's gradient once. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +20,7 @@
 #endif
 
 #include "infer/dense.h"
+#include "infer/rows.h"
 #include "infer/smc_internal.h"
 #include "lrnn/rng.h"
 
@@ -18,16 +29,24 @@ static const double LOG_2PI = 1.8378770664093454836;
 /* Per-thread storage for one trial (sized for max_T steps). */
 typedef struct tape {
     double *z, *zt, *mup;   /* T x K x R: samples, resampled predecessors, transition means */
-    double *xc, *phi;       /* T x K x N: currents and rates of the transition at step t */
+    double *rho;            /* T x K x R: optimal proposal, rho = e - M mu_p */
+    double *yt;             /* T x XP: y~ = y - b - C_v v (0 where unobserved or padding) */
+    double *ytbar, *dbarp;  /* XP: adjoint of y~ at one step; XP: readout adjoint of d */
+    double *wstep;          /* XP: channel weights 1/d of a step with missing data (0 there) */
+    double *hx, *quad;      /* K x R: H^T g per particle; K: readout quadratic forms */
     double *lw, *logw_prev; /* T x K */
-    double *v, *cin;        /* T x U inputs v_t, T x N input currents W_u v_t */
+    double *prob;           /* T x K: normalised weights exp(log W + lw - lse) */
+    double *v, *cin;        /* T x U inputs v_t, T x S input currents W_u v_t (padded rows) */
     double *zbar;           /* T x K x R */
-    double *cinbar, *vbar;  /* T x N, T x U */
-    double *work, *work2;   /* K x N each */
-    double *yhat, *ybar;    /* K x X each (X <= N for one-to-one; affine uses X) */
+    double *cinbar, *vbar;  /* T x S, T x U */
+    double *work, *work2;   /* K x max(N, X) each */
+    double *units;          /* unit table of the transition kernels (smc_internal.h) */
+    double *mbarT, *HbarT;  /* R x N, R x X: transposed adjoints of m and H */
+    double *yhat, *ybar;    /* K x max(N, X) each */
+    double *Yhat;           /* T x K x X: bootstrap observation means (kept for the backward) */
     double *mubar, *ztbar;  /* K x R */
     double *vec;            /* scratch: 4 x max(K, X, R) */
-    double *kvec;           /* 4 x K: weight adjoints, carried adjoints, softmaxes */
+    double *kvec;           /* 3 x K: weight adjoints, carried adjoints, scratch */
     double *Lbar, *L0bar, *dbar, *Hbar, *Cvbar, *abar;
     kalman k0, k1, km;      /* per-thread adjoints of the shared sets; km: masked steps */
     double *block;
@@ -47,6 +66,7 @@ struct lrnn_smc {
     double *trial_grad; /* B x total */
     double *trial_bound;
     size_t trial_cap;
+    smc_pass pass; /* constants of the current call, storage sized at creation */
 };
 
 lrnn_smc_params lrnn_smc_default_params(void) {
@@ -107,34 +127,34 @@ SMC_ENUM(lrnn_resample, resample_names, "resampling")
 
 /* ---------------------------------------------------------------------------------------- */
 
-static size_t tape_doubles(const lrnn_smc *s) {
+/* Lay the tape out in `base` (NULL: only count). Every array starts on a 64-byte boundary
+ * (counts rounded up to 8 doubles) for the vector kernels. Returns the doubles needed. */
+static size_t tape_layout(const lrnn_smc *s, tape *t, double *base) {
     size_t R = s->R, N = s->N, X = s->X, U = s->U, K = s->K, T = s->max_T;
+    size_t S = (N + 7) / 8 * 8, XP = (X + 7) / 8 * 8, XN = X > N ? X : N;
     size_t wide = K > X ? K : X;
     wide = wide > R ? wide : R;
-    return 4 * T * K * R + 2 * T * K * N + 2 * T * K + 2 * T * U + 2 * T * N + 2 * K * N +
-           2 * K * (X > N ? X : N) + 2 * K * R + 4 * wide + 4 * K + 2 * R * R + X + X * R + X * U + R +
-           3 * kalman_doubles(R);
-}
-
-static void tape_carve(lrnn_smc *s, tape *t) {
-    size_t R = s->R, N = s->N, X = s->X, U = s->U, K = s->K, T = s->max_T;
-    size_t wide = K > X ? K : X;
-    wide = wide > R ? wide : R;
-    double *c = t->block;
-#define TAKE(field, count) (t->field = c, c += (count))
+    size_t at = 0;
+#define TAKE(field, count) (t->field = base ? base + at : NULL, at += ((count) + 7) / 8 * 8)
     TAKE(z, T * K * R), TAKE(zt, T * K * R), TAKE(mup, T * K * R), TAKE(zbar, T * K * R);
-    TAKE(xc, T * K * N), TAKE(phi, T * K * N);
-    TAKE(lw, T * K), TAKE(logw_prev, T * K);
-    TAKE(v, T * U), TAKE(vbar, T * U), TAKE(cin, T * N), TAKE(cinbar, T * N);
-    TAKE(work, K * N), TAKE(work2, K * N);
-    TAKE(yhat, K * (X > N ? X : N)), TAKE(ybar, K * (X > N ? X : N));
+    TAKE(rho, T * K * R), TAKE(yt, T * XP), TAKE(ytbar, XP), TAKE(dbarp, XP), TAKE(wstep, XP);
+    TAKE(hx, K * R), TAKE(quad, K), TAKE(mbarT, R * N), TAKE(HbarT, R * XP);
+    TAKE(units, smc_unit_rows(R) * S);
+    TAKE(lw, T * K), TAKE(logw_prev, T * K), TAKE(prob, T * K);
+    TAKE(v, T * U), TAKE(vbar, T * U), TAKE(cin, T * S), TAKE(cinbar, T * S);
+    TAKE(work, K * XN), TAKE(work2, K * XN), TAKE(yhat, K * XN), TAKE(ybar, K * XN);
+    TAKE(Yhat, s->params.proposal == LRNN_PROPOSAL_BOOTSTRAP ? T * K * X : 0);
     TAKE(mubar, K * R), TAKE(ztbar, K * R), TAKE(vec, 4 * wide), TAKE(kvec, 4 * K);
     TAKE(Lbar, R * R), TAKE(L0bar, R * R), TAKE(dbar, X), TAKE(Hbar, X * R), TAKE(Cvbar, X * U);
     TAKE(abar, R);
 #undef TAKE
-    kalman_carve(&t->k0, R, &c);
-    kalman_carve(&t->k1, R, &c);
-    kalman_carve(&t->km, R, &c);
+    if (base) {
+        double *cursor = base + at;
+        kalman_carve(&t->k0, R, &cursor);
+        kalman_carve(&t->k1, R, &cursor);
+        kalman_carve(&t->km, R, &cursor);
+    }
+    return at + 3 * kalman_doubles(R);
 }
 
 lrnn_status lrnn_smc_create(const lrnn_model *model, const lrnn_smc_params *p, size_t max_T,
@@ -158,17 +178,19 @@ lrnn_status lrnn_smc_create(const lrnn_model *model, const lrnn_smc_params *p, s
     (void)threads;
     s->threads = 1;
 #endif
+    if ((st = smc_pass_alloc(&s->pass, model, p))) return free(s), st;
     s->tapes = calloc((size_t)s->threads, sizeof *s->tapes);
     if (!s->tapes) return lrnn_smc_free(s), lrnn_fail(LRNN_ERR_NOMEM, "smc: out of memory");
-    size_t per = tape_doubles(s);
+    size_t per = tape_layout(s, &s->tapes[0], NULL), bytes = (per * sizeof(double) + 63) / 64 * 64;
     for (int i = 0; i < s->threads; i++) {
-        s->tapes[i].block = calloc(per, sizeof(double));
+        s->tapes[i].block = aligned_alloc(64, bytes);
         if (!s->tapes[i].block) {
             lrnn_smc_free(s);
             return lrnn_fail(LRNN_ERR_NOMEM, "smc: cannot allocate %zu MB of particle storage",
-                             per * sizeof(double) >> 20);
+                             bytes >> 20);
         }
-        tape_carve(s, &s->tapes[i]);
+        memset(s->tapes[i].block, 0, bytes);
+        tape_layout(s, &s->tapes[i], s->tapes[i].block);
     }
     *out = s;
     return LRNN_OK;
@@ -184,6 +206,7 @@ void lrnn_smc_free(lrnn_smc *s) {
     free(s->resampled);
     free(s->trial_grad);
     free(s->trial_bound);
+    smc_pass_free(&s->pass);
     free(s);
 }
 
@@ -257,46 +280,64 @@ static void inputs_forward(trial_ctx *c) {
             if (!P->c->simulate_input) v[j] = c->u[t * U + j];
             else v[j] = t == 0 ? 0.0 : a * v[j - U] + (1.0 - a) * c->u[(t - 1) * U + j];
         }
-        dense_mv(N, U, P->p.W_u, v, c->t->cin + t * N, 0);
+        dense_mv(N, U, P->p.W_u, v, c->t->cin + t * P->kp.S, 0);
     }
 }
 
-/* y~ = y - b - c_t on observed channels (0 elsewhere) and e = H^T D^-1 y~. */
+/* y~ = y - b - c_t on observed channels (0 elsewhere) and e = H^T D^-1 y~. scratch: X. */
 static void innovation_base(const trial_ctx *c, size_t t, const uint8_t *obs, double *yt,
-                            double *e) {
+                            double *e, double *scratch) {
     const smc_pass *P = c->pass;
     size_t X = P->X, R = P->R, U = P->U;
-    for (size_t i = 0; i < X; i++) {
-        if (!seen(obs, i)) {
-            yt[i] = 0.0;
-            continue;
+    const double *restrict y = c->y + t * X, *restrict b = P->p.bias_obs;
+    const double *restrict v = c->t->v + t * U;
+    double *restrict out = yt;
+    if (P->Cv) {
+        for (size_t i = 0; i < X; i++) {
+            double ci = 0.0;
+            for (size_t j = 0; j < U; j++) ci += P->Cv[i * U + j] * v[j];
+            out[i] = y[i] - b[i] - ci;
         }
-        double ci = 0.0;
-        if (P->Cv)
-            for (size_t j = 0; j < U; j++) ci += P->Cv[i * U + j] * c->t->v[t * U + j];
-        yt[i] = c->y[t * X + i] - P->p.bias_obs[i] - ci;
+    } else {
+        for (size_t i = 0; i < X; i++) out[i] = y[i] - b[i];
     }
-    memset(e, 0, R * sizeof *e);
-    for (size_t i = 0; i < X; i++)
-        if (seen(obs, i))
-            for (size_t k = 0; k < R; k++) e[k] += P->H[i * R + k] * yt[i] / P->var_x[i];
+    if (obs)
+        for (size_t i = 0; i < X; i++) out[i] = obs[i] ? out[i] : 0.0;
+    for (size_t i = 0; i < X; i++) scratch[i] = out[i] * P->kp.w[i]; /* 0 where unobserved */
+    BY_RANK(R, rows_project, X, scratch, P->HT, e);
 }
 
-static double gauss_loglik_obs(const trial_ctx *c, size_t t, const uint8_t *obs,
-                               const double *yhat) {
+/* Channel weights of step t for the readout kernels: 1/d_i, 0 on unobserved channels. */
+static const double *step_weights(const trial_ctx *c, const uint8_t *obs) {
+    const smc_kparams *kp = &c->pass->kp;
+    if (!obs) return kp->w;
+    for (size_t i = 0; i < kp->X; i++) c->t->wstep[i] = obs[i] ? kp->w[i] : 0.0;
+    return c->t->wstep; /* padding stays 0 */
+}
+
+/* Observation log-likelihoods lw[k] = log p(y_t | yhat_k) of K particles (bootstrap). The
+ * per-channel constants (lgamma(y + 1), log d_i) are computed once per step into cst (X). */
+static void obs_loglik(const trial_ctx *c, size_t t, const uint8_t *obs, size_t K,
+                       const double *Yhat, double *lw, double *cst) {
     const smc_pass *P = c->pass;
-    double acc = 0.0;
-    for (size_t i = 0; i < P->X; i++) {
-        if (!seen(obs, i)) continue;
-        double r = c->y[t * P->X + i] - yhat[i];
-        if (P->c->obs == LRNN_OBS_POISSON) {
-            double y = c->y[t * P->X + i];
-            acc += y * log(yhat[i]) - yhat[i] - lgamma(y + 1.0);
-        } else {
-            acc += -0.5 * r * r / P->var_x[i] - 0.5 * log(P->var_x[i]) - 0.5 * LOG_2PI;
+    size_t X = P->X;
+    const double *y = c->y + t * X;
+    bool poisson = P->c->obs == LRNN_OBS_POISSON;
+    for (size_t i = 0; i < X; i++) cst[i] = poisson ? lgamma(y[i] + 1.0) : log(P->var_x[i]);
+    for (size_t k = 0; k < K; k++) {
+        const double *yhat = Yhat + k * X;
+        double acc = 0.0;
+        for (size_t i = 0; i < X; i++) {
+            if (!seen(obs, i)) continue;
+            if (poisson) {
+                acc += y[i] * log(yhat[i]) - yhat[i] - cst[i];
+            } else {
+                double r = y[i] - yhat[i];
+                acc += -0.5 * r * r / P->var_x[i] - 0.5 * cst[i] - 0.5 * LOG_2PI;
+            }
         }
+        lw[k] = acc;
     }
-    return acc;
 }
 
 /* The optimal-proposal Kalman set for step t (shared unless the step has missing data). */
@@ -307,6 +348,26 @@ static const kalman *kalman_for(trial_ctx *c, size_t t, const uint8_t *obs, lrnn
     kalman *km = &c->t->km;
     *st = kalman_build(km, P, t == 0 ? P->d.L_z0 : P->d.L_z, t == 0 ? P->L0inv : P->Linv, obs);
     return km;
+}
+
+/* Optimal-proposal samples of K particles (R a compile-time constant for R <= 4):
+ *   rho = e - M mu_p,  delta = Q rho,  z = mu_p + delta + W eps. */
+ROWS_INLINE void optimal_particles_sample(size_t R, const kalman *ks, const double *e, size_t K,
+                                          const double *Mup, const double *eps, double *Rho,
+                                          double *D, double *Z) {
+    const double *restrict M = ks->M, *restrict Q = ks->Q, *restrict W = ks->W;
+    for (size_t k = 0; k < K; k++) {
+        const double *mp = Mup + k * R, *ek = eps + k * R;
+        double *restrict z = Z + k * R, *restrict rho = Rho + k * R, *restrict delta = D + k * R;
+        for (size_t a = 0; a < R; a++) {
+            double acc = e[a];
+            for (size_t b = 0; b < R; b++) acc -= M[a * R + b] * mp[b];
+            rho[a] = acc;
+        }
+        dense_mv(R, R, Q, rho, delta, 0);
+        for (size_t a = 0; a < R; a++) z[a] = mp[a] + delta[a];
+        dense_mv(R, R, W, ek, z, 1);
+    }
 }
 
 static lrnn_status proposal_forward(trial_ctx *c, size_t t) {
@@ -321,55 +382,40 @@ static lrnn_status proposal_forward(trial_ctx *c, size_t t) {
             memcpy(Z + k * R, Mup + k * R, R * sizeof *Z);
             dense_mv(R, R, L, eps + k * R, Z + k * R, 1);
         }
-        smc_observation_forward(P, K, Z, P->U ? c->t->cin + t * P->N : NULL,
-                                P->U ? c->t->v + t * P->U : NULL, c->t->yhat, c->t->work);
-        for (size_t k = 0; k < K; k++) lw[k] = gauss_loglik_obs(c, t, obs, c->t->yhat + k * X);
+        smc_observation_forward(P, K, Z, P->U ? c->t->cin + t * P->kp.S : NULL,
+                                P->U ? c->t->v + t * P->U : NULL, c->t->Yhat + t * K * X,
+                                c->t->work);
+        obs_loglik(c, t, obs, K, c->t->Yhat + t * K * X, lw, c->t->ytbar); /* ytbar: scratch */
         return LRNN_OK;
     }
     lrnn_status st;
     const kalman *ks = kalman_for(c, t, obs, &st);
     if (st) return st;
-    double *yt = c->t->ybar, *e = c->t->vec, *rho = e + R, *delta = rho + R, *w = delta + R;
-    innovation_base(c, t, obs, yt, e);
+    double *yt = c->t->yt + t * P->kp.XP, *quad = c->t->quad, *D = c->t->mubar;
+    double *e = c->t->vec, *w = e + R;
+    bool analytic = P->sp.weights == LRNN_WEIGHTS_ANALYTIC;
+    innovation_base(c, t, obs, yt, e, c->t->ybar);
+    BY_RANK(R, optimal_particles_sample, ks, e, K, Mup, eps, c->t->rho + t * K * R, D, Z);
+    /* analytic: log N(y; H mu_p + b + c, S) = -1/2 [r^T D^-1 r - rho^T Q rho + log det S] - ..,
+     * r = y~ - H mu_p.  ratio: log p(y|z) + log N(z; mu_p, Sigma) - log q(z), r = y~ - H z,
+     * with z - mu_q = W eps. */
+    P->kern->resid_forward(&P->kp, yt, step_weights(c, obs), K, analytic ? Mup : Z, quad);
+    const double *Linv = t == 0 ? P->L0inv : P->Linv;
     for (size_t k = 0; k < K; k++) {
-        const double *mp = Mup + k * R, *ek = eps + k * R;
-        double *z = Z + k * R;
-        /* rho = e - M mu_p; delta = Q rho; z = mu_p + delta + W eps */
-        for (size_t a = 0; a < R; a++) {
-            double acc = e[a];
-            for (size_t b = 0; b < R; b++) acc -= ks->M[a * R + b] * mp[b];
-            rho[a] = acc;
-        }
-        dense_mv(R, R, ks->Q, rho, delta, 0);
-        for (size_t a = 0; a < R; a++) z[a] = mp[a] + delta[a];
-        dense_mv(R, R, ks->W, ek, z, 1);
-        double quad = 0.0;
-        if (P->sp.weights == LRNN_WEIGHTS_ANALYTIC) {
-            /* log N(y; H mu_p + b + c, S) = -1/2 [r^T D^-1 r - rho^T Q rho + log det S] - ... */
-            for (size_t i = 0; i < X; i++) {
-                if (!seen(obs, i)) continue;
-                double r = yt[i];
-                for (size_t a = 0; a < R; a++) r -= P->H[i * R + a] * mp[a];
-                quad += r * r / P->var_x[i];
-            }
-            for (size_t a = 0; a < R; a++) quad -= rho[a] * delta[a];
+        const double *mp = Mup + k * R, *ek = eps + k * R, *z = Z + k * R;
+        const double *rho = c->t->rho + (t * K + k) * R;
+        double q = quad[k];
+        if (analytic) {
+            for (size_t a = 0; a < R; a++) q -= rho[a] * D[k * R + a];
         } else {
-            /* log p(y|z) + log N(z; mu_p, Sigma) - log q(z) with z - mu_q = W eps */
-            for (size_t i = 0; i < X; i++) {
-                if (!seen(obs, i)) continue;
-                double r = yt[i];
-                for (size_t a = 0; a < R; a++) r -= P->H[i * R + a] * z[a];
-                quad += r * r / P->var_x[i];
-            }
-            const double *Linv = t == 0 ? P->L0inv : P->Linv;
             for (size_t a = 0; a < R; a++) {
                 double acc = 0.0;
                 for (size_t b = 0; b <= a; b++) acc += Linv[a * R + b] * (z[b] - mp[b]);
                 w[a] = acc;
-                quad += acc * acc - ek[a] * ek[a];
+                q += acc * acc - ek[a] * ek[a];
             }
         }
-        lw[k] = -0.5 * (quad + ks->logdet_S + ks->observed * LOG_2PI);
+        lw[k] = -0.5 * (q + ks->logdet_S + ks->observed * LOG_2PI);
     }
     return LRNN_OK;
 }
@@ -387,13 +433,14 @@ static void draw_noise(trial_ctx *c, lrnn_rng *rng) {
 /* Forward filter of one trial; returns sum_t L_t in *total. */
 static lrnn_status trial_forward(trial_ctx *c, uint64_t seed, uint64_t draw, double *total) {
     const smc_pass *P = c->pass;
-    size_t R = P->R, K = P->K, N = P->N, T = c->T;
+    size_t R = P->R, K = P->K, S = P->kp.S, T = c->T;
     const double logK = log((double)K);
     lrnn_rng noise, resampler;
     lrnn_rng_init(&noise, seed, LRNN_RNG_FILTER, draw, c->b);
     lrnn_rng_init(&resampler, seed, LRNN_RNG_RESAMPLE, draw, c->b);
     if (!c->s->replay) draw_noise(c, &noise);
     inputs_forward(c);
+    smc_units_load(P, c->t->units); /* this pass's parameters; adjoints zeroed */
     double *scratch = c->t->vec, *u01 = c->t->work2; /* K uniforms at most */
     double sum = 0.0;
     for (size_t k = 0; k < K; k++) c->t->logw_prev[k] = -logK;
@@ -408,35 +455,44 @@ static lrnn_status trial_forward(trial_ctx *c, uint64_t seed, uint64_t draw, dou
             const double *Zprev = c->t->z + (t - 1) * K * R;
             for (size_t k = 0; k < K; k++)
                 memcpy(Zt + k * R, Zprev + (size_t)c->anc[t * K + k] * R, R * sizeof *Zt);
-            smc_transition_forward(P, K, Zt, P->U ? c->t->cin + (t - 1) * N : NULL,
-                                   c->t->xc + t * K * N, c->t->phi + t * K * N, Mup);
+            smc_transition_forward(P, c->t->units, K, Zt, P->U ? c->t->cin + (t - 1) * S : NULL,
+                                   Mup);
         }
         lrnn_status st = proposal_forward(c, t);
         if (st) return st;
-        /* L_t = lse(log W + lw) - lse(log W) */
+        /* L_t = lse(log W + lw) - lse(log W). After a resampling (and at t = 0) log W is
+         * -log K everywhere and its lse is exactly 0 (-log K + log K). */
         for (size_t k = 0; k < K; k++) scratch[k] = lwp[k] + lw[k];
-        double step = smc_logsumexp(K, scratch) - smc_logsumexp(K, lwp);
+        double norm = smc_logsumexp(K, scratch);
+        bool uniform = t == 0 || c->resampled[t];
+        double step = norm - (uniform ? 0.0 : smc_logsumexp(K, lwp));
         if (!isfinite(step))
             return lrnn_fail(LRNN_ERR_NUMERIC, "smc: the bound of trial %zu went non-finite at "
                                                "step %zu (log weights %g..)",
                              c->b, t, lw[0]);
         sum += step;
+        /* normalised weights: the resampling probabilities and, in the backward pass, dL_t/dlw */
+        double *prob = c->t->prob + t * K;
+        for (size_t k = 0; k < K; k++) prob[k] = exp(scratch[k] - norm);
         if (t + 1 == T) break;
         double *next = c->t->logw_prev + (t + 1) * K;
         if (!c->s->replay) {
-            /* ESS = (sum w)^2 / sum w^2 of the carried weights */
-            double hi = scratch[0], s1 = 0.0, s2 = 0.0;
-            for (size_t k = 1; k < K; k++) hi = scratch[k] > hi ? scratch[k] : hi;
-            for (size_t k = 0; k < K; k++) {
-                double w = exp(scratch[k] - hi);
-                s1 += w, s2 += w * w;
+            bool resample = true;
+            if (P->sp.ess_threshold < 1.0) {
+                /* ESS = (sum w)^2 / sum w^2 of the carried weights */
+                double hi = scratch[0], s1 = 0.0, s2 = 0.0;
+                for (size_t k = 1; k < K; k++) hi = scratch[k] > hi ? scratch[k] : hi;
+                for (size_t k = 0; k < K; k++) {
+                    double w = exp(scratch[k] - hi);
+                    s1 += w, s2 += w * w;
+                }
+                resample = s1 * s1 / s2 < P->sp.ess_threshold * (double)K;
             }
-            bool resample = P->sp.ess_threshold >= 1.0 || s1 * s1 / s2 < P->sp.ess_threshold * (double)K;
             c->resampled[t + 1] = resample;
             if (resample) {
                 size_t draws = P->sp.resample == LRNN_RESAMPLE_SYSTEMATIC ? 1 : K;
                 for (size_t i = 0; i < draws; i++) u01[i] = lrnn_rng_uniform(&resampler);
-                smc_resample(P->sp.resample, K, scratch, u01, c->anc + (t + 1) * K, c->t->ztbar);
+                smc_resample(P->sp.resample, K, prob, u01, c->anc + (t + 1) * K, c->t->ztbar);
             } else {
                 for (size_t k = 0; k < K; k++) c->anc[(t + 1) * K + k] = (int)k;
             }
@@ -457,15 +513,16 @@ static void add_outer_lower(size_t R, double scale, const double *x, const doubl
 /* Backward of the bootstrap proposal at step t: Mubar from zbar_t and the weights' adjoints. */
 static void bootstrap_backward(trial_ctx *c, size_t t, const double *omega, double *Mubar) {
     const smc_pass *P = c->pass;
-    size_t R = P->R, K = P->K, X = P->X, N = P->N, U = P->U;
+    size_t R = P->R, K = P->K, X = P->X, U = P->U;
     const uint8_t *obs = mask_row(c, t);
     const double *Z = c->t->z + t * K * R, *eps = c->eps + t * K * R;
-    const double *cin = U ? c->t->cin + t * N : NULL, *v = U ? c->t->v + t * U : NULL;
-    smc_observation_forward(P, K, Z, cin, v, c->t->yhat, c->t->work);
+    size_t S = P->kp.S;
+    const double *cin = U ? c->t->cin + t * S : NULL, *v = U ? c->t->v + t * U : NULL;
+    const double *Yhat = c->t->Yhat + t * K * X; /* from the forward pass */
     double *Ybar = c->t->ybar;
     for (size_t k = 0; k < K; k++)
         for (size_t i = 0; i < X; i++) {
-            double yh = c->t->yhat[k * X + i], y = c->y[t * X + i], g = 0.0;
+            double yh = Yhat[k * X + i], y = c->y[t * X + i], g = 0.0;
             if (seen(obs, i)) {
                 if (P->c->obs == LRNN_OBS_POISSON) {
                     g = omega[k] * (y / yh - 1.0);
@@ -478,7 +535,7 @@ static void bootstrap_backward(trial_ctx *c, size_t t, const double *omega, doub
             Ybar[k * X + i] = g;
         }
     double *Zbar = c->t->zbar + t * K * R;
-    smc_observation_backward(P, K, Z, cin, v, Ybar, Zbar, U ? c->t->cinbar + t * N : NULL,
+    smc_observation_backward(P, K, Z, cin, v, Ybar, Zbar, U ? c->t->cinbar + t * S : NULL,
                              U ? c->t->vbar + t * U : NULL, &c->adj, c->t->work, c->t->work2);
     /* z = mu_p + L eps */
     double *Lbar = t == 0 ? c->adj.L0bar : c->adj.Lbar;
@@ -488,73 +545,58 @@ static void bootstrap_backward(trial_ctx *c, size_t t, const double *omega, doub
     }
 }
 
-static void optimal_backward(trial_ctx *c, size_t t, const double *omega, double *Mubar,
-                             lrnn_status *st) {
-    const smc_pass *P = c->pass;
-    size_t R = P->R, K = P->K, X = P->X, U = P->U;
-    const uint8_t *obs = mask_row(c, t);
-    const kalman *shared = kalman_for(c, t, obs, st);
-    if (*st) return;
-    /* adjoints go to this thread's copy of the set (or the masked step's own set) */
-    kalman *ka = obs ? &c->t->km : (t == 0 ? &c->t->k0 : &c->t->k1);
-    const double *Z = c->t->z + t * K * R, *Mup = c->t->mup + t * K * R;
-    const double *eps = c->eps + t * K * R, *Zbar = c->t->zbar + t * K * R;
-    double *yt = c->t->yhat, *ytbar = c->t->ybar; /* X each */
-    double *e = c->t->vec, *rho = e + R, *delta = rho + R, *rhobar = delta + R;
-    double ebar[64], zb[64], w[64];
-    innovation_base(c, t, obs, yt, e);
-    memset(ytbar, 0, X * sizeof *ytbar);
-    memset(ebar, 0, R * sizeof *ebar);
-    const double *Linv = t == 0 ? P->L0inv : P->Linv;
-    double *Lbar = t == 0 ? c->adj.L0bar : c->adj.Lbar;
+/* The optimal proposal's matrices at one step and the adjoints they accumulate. */
+typedef struct optimal_particles_t {
+    const double *Q, *M, *Linv;
+    double *Qbar, *Wbar, *Mbar, *Lbar;
+} optimal_particles_t;
+
+/* Backward of the optimal proposal over the K particles of a step, R a compile-time constant
+ * for R <= 4 (rows.h BY_RANK). Per particle, given zbar (Zbar), hx = H^T g (the readout term's
+ * adjoint w.r.t. the point where the residual was taken) and the weight adjoint om:
+ *   analytic  lw = -1/2 |r|^2_D + 1/2 rho.Q rho - 1/2 log det S:  mubar = hx, rhobar = om Q rho,
+ *             Qbar += om/2 rho rho^T
+ *   ratio     lw = -1/2 |r|^2_D - 1/2 |L^-1 (z - mu_p)|^2 + 1/2 |eps|^2 - ...:  zbar += hx,
+ *             u = Linv^T w with w = Linv (z - mu_p): zbar -= om u, mubar += om u,
+ *             Lbar += om u w^T (lower part)
+ *   then z = mu_p + Q rho + W eps, rho = e - M mu_p:  mubar += zbar, Wbar += zbar eps^T,
+ *   Qbar += zbar rho^T, rhobar += Q zbar, ebar += rhobar, Mbar -= rhobar mu_p^T,
+ *   mubar -= M^T rhobar. */
+ROWS_INLINE void optimal_particles_backward(size_t R, const optimal_particles_t *o, bool analytic,
+                                            size_t K, const double *Mup, const double *Z,
+                                            const double *eps, const double *Rho,
+                                            const double *Zbar, const double *hx,
+                                            const double *omega, double *Mubar, double *ebar) {
+    const double *restrict Q = o->Q, *restrict M = o->M, *restrict Linv = o->Linv;
+    double *restrict Lbar = o->Lbar;
+    /* For R <= 4 the R x R accumulators live in locals (registers once R is a constant); each
+     * entry still receives the particles' terms in the same order. */
+    bool small = R <= 4;
+    double q4[16], w4[16], m4[16], e4[4];
+    double *restrict Qbar = small ? q4 : o->Qbar, *restrict Wbar = small ? w4 : o->Wbar;
+    double *restrict Mbar = small ? m4 : o->Mbar, *restrict eb = small ? e4 : ebar;
+    if (small) {
+        memcpy(q4, o->Qbar, R * R * sizeof *q4), memcpy(w4, o->Wbar, R * R * sizeof *w4);
+        memcpy(m4, o->Mbar, R * R * sizeof *m4), memcpy(e4, ebar, R * sizeof *e4);
+    }
     for (size_t k = 0; k < K; k++) {
-        const double *mp = Mup + k * R, *z = Z + k * R, *ek = eps + k * R;
-        double *mb = Mubar + k * R, om = omega[k];
-        for (size_t a = 0; a < R; a++) {
-            double acc = e[a];
-            for (size_t b = 0; b < R; b++) acc -= shared->M[a * R + b] * mp[b];
-            rho[a] = acc;
-        }
-        dense_mv(R, R, shared->Q, rho, delta, 0);
+        const double *mp = Mup + k * R, *z = Z + k * R, *ek = eps + k * R, *rho = Rho + k * R;
+        double om = omega[k], mb[64], delta[64], rhobar[64], zb[64], w[64];
+        dense_mv(R, R, Q, rho, delta, 0);
         memcpy(zb, Zbar + k * R, R * sizeof *zb);
-        memset(mb, 0, R * sizeof *mb);
-        if (P->sp.weights == LRNN_WEIGHTS_ANALYTIC) {
-            /* lw = -1/2 sum_o r_i^2/d_i + 1/2 rho.Q rho - 1/2 log det S, r = y~ - H mu_p */
-            for (size_t i = 0; i < X; i++) {
-                if (!seen(obs, i)) continue;
-                double r = yt[i];
-                for (size_t a = 0; a < R; a++) r -= P->H[i * R + a] * mp[a];
-                double rbar = -om * r / P->var_x[i];
-                ytbar[i] += rbar;
-                for (size_t a = 0; a < R; a++) {
-                    c->adj.Hbar[i * R + a] -= rbar * mp[a];
-                    mb[a] -= P->H[i * R + a] * rbar;
-                }
-                c->adj.dbar[i] += om * 0.5 * r * r / (P->var_x[i] * P->var_x[i]);
-            }
+        if (analytic) {
+            memcpy(mb, hx + k * R, R * sizeof *mb);
             for (size_t a = 0; a < R; a++) rhobar[a] = om * delta[a];
             for (size_t a = 0; a < R; a++)
-                for (size_t b = 0; b < R; b++) ka->Qbar[a * R + b] += 0.5 * om * rho[a] * rho[b];
+                for (size_t b = 0; b < R; b++) Qbar[a * R + b] += 0.5 * om * rho[a] * rho[b];
         } else {
-            /* lw = -1/2 sum_o r_i^2/d_i - 1/2 |L^-1 (z - mu_p)|^2 + 1/2 |eps|^2 - 1/2 log det S */
-            for (size_t i = 0; i < X; i++) {
-                if (!seen(obs, i)) continue;
-                double r = yt[i];
-                for (size_t a = 0; a < R; a++) r -= P->H[i * R + a] * z[a];
-                double g = om * r / P->var_x[i]; /* = -d lw / d y~_i = d lw / d (H z)_i */
-                ytbar[i] -= g;
-                for (size_t a = 0; a < R; a++) {
-                    c->adj.Hbar[i * R + a] += g * z[a];
-                    zb[a] += P->H[i * R + a] * g;
-                }
-                c->adj.dbar[i] += om * 0.5 * r * r / (P->var_x[i] * P->var_x[i]);
-            }
+            memset(mb, 0, R * sizeof *mb);
+            for (size_t a = 0; a < R; a++) zb[a] += hx[k * R + a];
             for (size_t a = 0; a < R; a++) {
                 double acc = 0.0;
                 for (size_t b = 0; b <= a; b++) acc += Linv[a * R + b] * (z[b] - mp[b]);
                 w[a] = acc;
             }
-            /* d/dz (-1/2 |Linv (z - mu_p)|^2) = -Linv^T w; Lbar += Linv^T w w^T */
             for (size_t b = 0; b < R; b++) {
                 double acc = 0.0;
                 for (size_t a = b; a < R; a++) acc += Linv[a * R + b] * w[a];
@@ -569,39 +611,76 @@ static void optimal_backward(trial_ctx *c, size_t t, const double *omega, double
                 }
             memset(rhobar, 0, R * sizeof *rhobar);
         }
-        ka->logdet_S_bar += -0.5 * om;
-        /* z = mu_p + delta + W eps, delta = Q rho, rho = e - M mu_p */
         for (size_t a = 0; a < R; a++) {
             mb[a] += zb[a];
             for (size_t b = 0; b < R; b++) {
-                ka->Wbar[a * R + b] += zb[a] * ek[b];
-                ka->Qbar[a * R + b] += zb[a] * rho[b];
+                Wbar[a * R + b] += zb[a] * ek[b];
+                Qbar[a * R + b] += zb[a] * rho[b];
             }
         }
-        dense_mv(R, R, shared->Q, zb, rhobar, 1); /* rhobar += Q^T zbar (Q symmetric) */
+        dense_mv(R, R, Q, zb, rhobar, 1); /* rhobar += Q^T zbar (Q symmetric) */
         for (size_t a = 0; a < R; a++) {
-            ebar[a] += rhobar[a];
+            eb[a] += rhobar[a];
             for (size_t b = 0; b < R; b++) {
-                ka->Mbar[a * R + b] -= rhobar[a] * mp[b];
-                mb[b] -= shared->M[a * R + b] * rhobar[a];
+                Mbar[a * R + b] -= rhobar[a] * mp[b];
+                mb[b] -= M[a * R + b] * rhobar[a];
             }
         }
+        memcpy(Mubar + k * R, mb, R * sizeof *mb);
     }
-    /* e = H^T D^-1 y~ */
-    for (size_t i = 0; i < X; i++) {
-        if (!seen(obs, i)) continue;
-        double inv = 1.0 / P->var_x[i], he = 0.0;
-        for (size_t a = 0; a < R; a++) {
-            c->adj.Hbar[i * R + a] += yt[i] * inv * ebar[a];
-            he += P->H[i * R + a] * ebar[a];
+    if (small) {
+        memcpy(o->Qbar, q4, R * R * sizeof *q4), memcpy(o->Wbar, w4, R * R * sizeof *w4);
+        memcpy(o->Mbar, m4, R * R * sizeof *m4), memcpy(ebar, e4, R * sizeof *e4);
+    }
+}
+
+static void optimal_backward(trial_ctx *c, size_t t, const double *omega, double *Mubar,
+                             lrnn_status *st) {
+    const smc_pass *P = c->pass;
+    size_t R = P->R, K = P->K, X = P->X, U = P->U;
+    const uint8_t *obs = mask_row(c, t);
+    const kalman *shared = kalman_for(c, t, obs, st);
+    if (*st) return;
+    /* adjoints go to this thread's copy of the set (or the masked step's own set) */
+    kalman *ka = obs ? &c->t->km : (t == 0 ? &c->t->k0 : &c->t->k1);
+    const double *Z = c->t->z + t * K * R, *Mup = c->t->mup + t * K * R;
+    const double *eps = c->eps + t * K * R, *Zbar = c->t->zbar + t * K * R;
+    const double *yt = c->t->yt + t * P->kp.XP;
+    double *ytbar = c->t->ytbar, *hx = c->t->hx;
+    bool analytic = P->sp.weights == LRNN_WEIGHTS_ANALYTIC;
+    memset(ytbar, 0, P->kp.XP * sizeof *ytbar);
+    double ebar[64];
+    memset(ebar, 0, R * sizeof *ebar);
+    const double *Linv = t == 0 ? P->L0inv : P->Linv;
+    double *Lbar = t == 0 ? c->adj.L0bar : c->adj.Lbar;
+    /* -1/2 sum_o r_i^2/d_i with r = y~ - H mu_p (analytic) or y~ - H z (ratio): hx = H^T g */
+    const double *wts = step_weights(c, obs);
+    P->kern->resid_backward(&P->kp, yt, wts, K, analytic ? Mup : Z, omega, ytbar, c->t->HbarT,
+                            c->t->dbarp, hx);
+    optimal_particles_t sets = {.Q = shared->Q, .M = shared->M, .Linv = Linv, .Qbar = ka->Qbar,
+                                .Wbar = ka->Wbar, .Mbar = ka->Mbar, .Lbar = Lbar};
+    BY_RANK(R, optimal_particles_backward, &sets, analytic, K, Mup, Z, eps, c->t->rho + t * K * R,
+            Zbar, hx, omega, Mubar, ebar);
+    for (size_t k = 0; k < K; k++) ka->logdet_S_bar += -0.5 * omega[k];
+    /* e = H^T D^-1 y~ (w = 1/d, 0 on unobserved channels, whose terms vanish) */
+    {
+        size_t XP = P->kp.XP;
+        const double *restrict HT = P->kp.HT, *restrict ytr = yt;
+        double *restrict HbT = c->t->HbarT, *restrict db = c->t->dbarp, *restrict yb = ytbar;
+        for (size_t i = 0; i < X; i++) {
+            double inv = wts[i], he = 0.0;
+            for (size_t a = 0; a < R; a++) {
+                HbT[a * XP + i] += ytr[i] * inv * ebar[a];
+                he += HT[a * XP + i] * ebar[a];
+            }
+            yb[i] += he * inv;
+            db[i] -= ytr[i] * he * inv * inv;
         }
-        ytbar[i] += he * inv;
-        c->adj.dbar[i] -= yt[i] * he * inv * inv;
     }
     /* y~ = y - b - C_v v_t */
-    lrnn_param_view g = lrnn_param_view_of(&P->model->layout, c->adj.grad);
+    const lrnn_param_view gv = c->adj.g;
     for (size_t i = 0; i < X; i++) {
-        g.bias_obs[i] -= ytbar[i];
+        gv.bias_obs[i] -= ytbar[i];
         if (P->Cv)
             for (size_t j = 0; j < U; j++) {
                 c->adj.Cvbar[i * U + j] -= ytbar[i] * c->t->v[t * U + j];
@@ -618,7 +697,7 @@ static void optimal_backward(trial_ctx *c, size_t t, const double *omega, double
 static void initial_backward(trial_ctx *c, const double *Mubar) {
     const smc_pass *P = c->pass;
     size_t R = P->R, K = P->K, N = P->N;
-    lrnn_param_view g = lrnn_param_view_of(&P->model->layout, c->adj.grad);
+    const lrnn_param_view g = c->adj.g;
     double mubar[64], q[64], lambda[64], mq;
     memset(mubar, 0, R * sizeof *mubar);
     for (size_t k = 0; k < K; k++)
@@ -647,9 +726,9 @@ static void inputs_backward(trial_ctx *c) {
     const smc_pass *P = c->pass;
     size_t U = P->U, N = P->N;
     if (U == 0) return;
-    lrnn_param_view g = lrnn_param_view_of(&P->model->layout, c->adj.grad);
+    const lrnn_param_view g = c->adj.g;
     for (size_t t = 0; t < c->T; t++) {
-        const double *cb = c->t->cinbar + t * N, *v = c->t->v + t * U;
+        const double *cb = c->t->cinbar + t * P->kp.S, *v = c->t->v + t * U;
         double *vb = c->t->vbar + t * U;
         for (size_t i = 0; i < N; i++)
             for (size_t j = 0; j < U; j++) {
@@ -669,16 +748,19 @@ static void inputs_backward(trial_ctx *c) {
 
 static lrnn_status trial_backward(trial_ctx *c, double scale) {
     const smc_pass *P = c->pass;
-    size_t R = P->R, K = P->K, N = P->N, U = P->U, X = P->X, T = c->T;
+    size_t R = P->R, K = P->K, N = P->N, U = P->U, X = P->X, T = c->T, S = P->kp.S;
     tape *tp = c->t;
     memset(tp->zbar, 0, T * K * R * sizeof *tp->zbar);
     if (U) {
-        memset(tp->cinbar, 0, T * N * sizeof *tp->cinbar);
+        memset(tp->cinbar, 0, T * P->kp.S * sizeof *tp->cinbar);
         memset(tp->vbar, 0, T * U * sizeof *tp->vbar);
     }
     memset(tp->Lbar, 0, R * R * sizeof(double)), memset(tp->L0bar, 0, R * R * sizeof(double));
     memset(tp->dbar, 0, X * sizeof(double)), memset(tp->Hbar, 0, X * R * sizeof(double));
     memset(tp->Cvbar, 0, X * U * sizeof(double)), memset(tp->abar, 0, R * sizeof(double));
+    memset(tp->mbarT, 0, R * N * sizeof(double));
+    memset(tp->HbarT, 0, R * P->kp.XP * sizeof(double));
+    memset(tp->dbarp, 0, P->kp.XP * sizeof(double));
     if (P->sp.proposal == LRNN_PROPOSAL_OPTIMAL) {
         /* thread-local adjoints of the shared sets, forward values from the pass */
         const kalman *src[2] = {&P->k0, &P->k1};
@@ -690,17 +772,19 @@ static lrnn_status trial_backward(trial_ctx *c, double scale) {
             kalman_zero_adjoint(dst[i], R);
         }
     }
-    double *omega = tp->kvec, *carry = omega + K, *s1 = carry + K, *s0 = s1 + K;
+    double *omega = tp->kvec, *carry = omega + K, *s0 = carry + K;
     memset(carry, 0, K * sizeof *carry);
     lrnn_status st = LRNN_OK;
     for (size_t t = T; t-- > 0;) {
-        const double *lwp = tp->logw_prev + t * K, *lw = tp->lw + t * K;
+        const double *lwp = tp->logw_prev + t * K;
         /* s = softmax(log W + lw), s0 = softmax(log W): dL_t/dlw = s, dL_t/dlogW = s - s0 */
-        for (size_t k = 0; k < K; k++) s1[k] = lwp[k] + lw[k];
-        double n1 = smc_logsumexp(K, s1), n0 = smc_logsumexp(K, lwp);
+        /* s is the forward's normalised weights; log W is uniform after a resampling */
+        const double *prob = tp->prob + t * K;
+        bool uniform = t == 0 || c->resampled[t];
+        double n0 = uniform ? 0.0 : smc_logsumexp(K, lwp), u0 = exp(lwp[0] - n0);
         bool carried = t + 1 < T && !c->resampled[t + 1];
         for (size_t k = 0; k < K; k++) {
-            double sk = exp(s1[k] - n1), s0k = exp(lwp[k] - n0);
+            double sk = prob[k], s0k = uniform ? u0 : exp(lwp[k] - n0);
             double future = carried ? carry[k] : 0.0; /* adjoint of log W_t from step t+1 */
             omega[k] = scale * sk + future;
             s0[k] = scale * (sk - s0k) + future;
@@ -715,9 +799,8 @@ static lrnn_status trial_backward(trial_ctx *c, double scale) {
             break;
         }
         const double *Zt = tp->zt + t * K * R;
-        smc_transition_backward(P, K, Zt, tp->xc + t * K * N, tp->phi + t * K * N, Mubar,
-                                tp->ztbar, U ? tp->cinbar + (t - 1) * N : NULL, &c->adj,
-                                tp->work);
+        smc_transition_backward(P, tp->units, K, Zt, U ? tp->cin + (t - 1) * S : NULL, Mubar,
+                                tp->ztbar, U ? tp->cinbar + (t - 1) * S : NULL, &c->adj);
         double *Zbar_prev = tp->zbar + (t - 1) * K * R;
         for (size_t k = 0; k < K; k++) {
             double *dst = Zbar_prev + (size_t)c->anc[t * K + k] * R;
@@ -725,6 +808,11 @@ static lrnn_status trial_backward(trial_ctx *c, double scale) {
         }
     }
     inputs_backward(c);
+    smc_units_fold(P, tp->units, &c->adj);
+    for (size_t i = 0; i < X; i++) {
+        for (size_t a = 0; a < R; a++) c->adj.Hbar[i * R + a] += tp->HbarT[a * P->kp.XP + i];
+        c->adj.dbar[i] += tp->dbarp[i];
+    }
     if (P->sp.proposal == LRNN_PROPOSAL_OPTIMAL) {
         kalman_backward(&tp->k0, P, c->adj.L0bar, &c->adj);
         kalman_backward(&tp->k1, P, c->adj.Lbar, &c->adj);
@@ -750,8 +838,8 @@ lrnn_status lrnn_smc_bound(lrnn_smc *s, const lrnn_model *model, const lrnn_batc
     if (s->U > 0 && !batch->u) return lrnn_fail(LRNN_ERR_ARG, "smc: the model takes inputs");
     lrnn_status st = ensure_batch_storage(s, batch->B, batch->T);
     if (st) return st;
-    smc_pass pass;
-    if ((st = smc_pass_init(&pass, model, &s->params))) return st;
+    smc_pass *pass = &s->pass;
+    if ((st = smc_pass_update(pass, model))) return st;
     size_t B = batch->B, T = batch->T, K = s->K, R = s->R;
     double scale = 1.0 / ((double)T * (double)B);
     int failed = 0;
@@ -763,15 +851,17 @@ lrnn_status lrnn_smc_bound(lrnn_smc *s, const lrnn_model *model, const lrnn_batc
 #else
         tape *tp = &s->tapes[0];
 #endif
-        trial_ctx c = {.pass = &pass, .s = s, .t = tp, .b = b, .T = T,
+        trial_ctx c = {.pass = pass, .s = s, .t = tp, .b = b, .T = T,
                        .y = batch->y + b * T * s->X,
                        .u = batch->u ? batch->u + b * T * s->U : NULL,
                        .mask = batch->mask ? batch->mask + b * T * s->X : NULL,
                        .eps = s->eps + b * T * K * R, .anc = s->anc + b * T * K,
                        .resampled = s->resampled + b * T, .want_grad = grad != NULL};
-        c.adj = (smc_adjoint){.grad = s->trial_grad + b * s->total, .Lbar = tp->Lbar,
+        double *slot = s->trial_grad + b * s->total;
+        c.adj = (smc_adjoint){.grad = slot, .g = lrnn_param_view_of(&model->layout, slot),
+                              .Lbar = tp->Lbar,
                               .L0bar = tp->L0bar, .dbar = tp->dbar, .Hbar = tp->Hbar,
-                              .Cvbar = tp->Cvbar, .abar = tp->abar};
+                              .Cvbar = tp->Cvbar, .abar = tp->abar, .mbarT = tp->mbarT};
         double total = 0.0;
         lrnn_status ts = trial_forward(&c, seed, draw, &total);
         s->trial_bound[b] = total / (double)T;
@@ -787,7 +877,6 @@ lrnn_status lrnn_smc_bound(lrnn_smc *s, const lrnn_model *model, const lrnn_batc
             }
         }
     }
-    smc_pass_free(&pass);
     if (failed) return lrnn_fail(LRNN_ERR_NUMERIC, "%s", message);
     double mean = 0.0;
     for (size_t b = 0; b < B; b++) mean += s->trial_bound[b];

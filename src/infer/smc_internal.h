@@ -24,6 +24,50 @@ typedef struct kalman {
     double logdet_S_bar;
 } kalman;
 
+/* The transition's unit loops (kernels.h). Units are padded with zeros to S = N rounded up to
+ * a multiple of 8. The pass keeps m^T, n (R x S) and h (S) as padded rows; each thread copies
+ * them into its unit table, 2 (2R + 1) rows of S (64-byte aligned):
+ *     m^T (R rows), n (R), h,  then their adjoints  nbar (R), (m^T)bar (R), hbar,
+ * so that the kernels' loads and stores stay in one block with fixed relative offsets. */
+typedef struct smc_kparams {
+    size_t R, N, S;
+    lrnn_activation act;
+    const double *mT, *n, *h; /* padded rows: R x S, R x S, S */
+    const double *a;          /* R: decay */
+    /* linear-Gaussian readout, channels padded to XP = X rounded up to 8 (zeros) */
+    size_t X, XP;
+    const double *HT, *w; /* R x XP: H transposed; XP: 1/d_i */
+} smc_kparams;
+
+/* Rows of the unit table: parameters, then their adjoints. */
+static inline size_t smc_unit_rows(size_t R) {
+    return 2 * (2 * R + 1);
+}
+
+typedef struct smc_kernels {
+    const char *name;
+    /* Mu = a . Z + phi(Z m^T + cin; h) n^T over K rows; cin: S or NULL. */
+    void (*forward)(const smc_kparams *kp, const double *table, size_t K, const double *Z,
+                    const double *cin, double *Mu);
+    /* Given Mubar: Zbar written; cinbar (S), abar (R) and the table's adjoints accumulated. */
+    void (*backward)(const smc_kparams *kp, double *table, size_t K, const double *Z,
+                     const double *cin, const double *Mubar, double *Zbar, double *cinbar,
+                     double *abar);
+    /* Residuals r = y~ - H x of K rows x (K x R): quad_k = sum_i w_i r_i^2, with w the
+     * channel weights (kp->w, or 0 on a step's unobserved channels). y~, w: XP. */
+    void (*resid_forward)(const smc_kparams *kp, const double *yt, const double *w, size_t K,
+                          const double *Xs, double *quad);
+    /* Adjoint of -1/2 sum_k om_k quad_k: Xbar (K x R) written; ytbar (XP), HbarT (R x XP),
+     * dbar (XP) accumulated. */
+    void (*resid_backward)(const smc_kparams *kp, const double *yt, const double *w, size_t K,
+                           const double *Xs, const double *om, double *ytbar, double *HbarT,
+                           double *dbar, double *Xbar);
+} smc_kernels;
+
+/* The kernels for this CPU (name NULL: the widest supported), or the named set ("avx512",
+ * "avx2", "vector128", "c"); NULL when the name is unknown or the CPU lacks it. */
+const smc_kernels *smc_kernels_pick(const char *name);
+
 /* Constants of one pass (one parameter value). */
 typedef struct smc_pass {
     const lrnn_model *model;
@@ -36,20 +80,26 @@ typedef struct smc_pass {
     double *var_x;        /* X: observation variances d_i */
     bool linear;          /* y = H z + b + c_t + noise (optimal proposal) */
     double *H;            /* X x R */
+    double *HT;           /* R x X: H transposed, for the row kernels */
+    double *mT;           /* R x N: m transposed */
     double *Cv;           /* X x U, input part of the linear readout (NULL if none) */
     double *gram_inv;     /* R x R, (m^T m)^-1 when inputs enter mu_0 */
     kalman k0, k1;        /* all channels observed: t = 0 (Sigma_z0) and t >= 1 (Sigma_z) */
-    double *block;        /* backing storage */
+    smc_kparams kp;       /* padded copies of m^T, n, h for the kernels */
+    const smc_kernels *kern;
+    double *block, *kblock; /* backing storage (kblock: 64-byte aligned) */
 } smc_pass;
 
 /* Adjoints of one trial beyond the parameter block; mapped into it by smc_adjoint_finish. */
 typedef struct smc_adjoint {
     double *grad;         /* parameter block */
+    lrnn_param_view g;    /* views of grad (looked up once per trial) */
     double *Lbar, *L0bar; /* R x R */
     double *dbar;         /* X */
     double *Hbar;         /* X x R */
     double *Cvbar;        /* X x U */
     double *abar;         /* R */
+    double *mbarT;        /* R x N: adjoint of m, transposed (row kernels accumulate it) */
 } smc_adjoint;
 
 size_t kalman_doubles(size_t R);
@@ -61,20 +111,27 @@ void kalman_zero_adjoint(kalman *k, size_t R);
 /* Push the accumulated adjoints into Lbar (the prior factor's), adj->Hbar and adj->dbar. */
 void kalman_backward(const kalman *k, const smc_pass *pass, double *Lbar, smc_adjoint *adj);
 
-lrnn_status smc_pass_init(smc_pass *pass, const lrnn_model *model, const lrnn_smc_params *sp);
+/* Storage of the pass constants, sized once for the model's shapes (lrnn_smc_create). */
+lrnn_status smc_pass_alloc(smc_pass *pass, const lrnn_model *model, const lrnn_smc_params *sp);
+/* Fill the constants from the model's current parameters (every lrnn_smc_bound; no allocation). */
+lrnn_status smc_pass_update(smc_pass *pass, const lrnn_model *model);
 void smc_pass_free(smc_pass *pass);
 
-/* Map the intermediate adjoints (L, d, H, C_v, a) into the parameter block. */
+/* Map the intermediate adjoints (L, d, H, C_v, a, m^T) into the parameter block. */
 void smc_adjoint_finish(const smc_pass *pass, smc_adjoint *adj);
 
-/* Transition over K rows: Xc = Z m^T + cin, Phi = phi(Xc; h), Mu = a . Z + Phi n^T. */
-void smc_transition_forward(const smc_pass *pass, size_t K, const double *Z, const double *cin,
-                            double *Xc, double *Phi, double *Mu);
-/* Backward of the above given Mubar: Zbar written, cinbar (N) accumulated, parameters into
- * adj. work: K x N. */
-void smc_transition_backward(const smc_pass *pass, size_t K, const double *Z, const double *Xc,
-                             const double *Phi, const double *Mubar, double *Zbar,
-                             double *cinbar, smc_adjoint *adj, double *work);
+/* Unit table (smc_unit_rows(R) x S): load the pass's parameters and zero the adjoints; at the
+ * end of a trial, add the adjoints into adj's parameter block. */
+void smc_units_load(const smc_pass *pass, double *table);
+void smc_units_fold(const smc_pass *pass, const double *table, smc_adjoint *adj);
+/* Transition over K rows: Mu = a . Z + phi(Z m^T + cin; h) n^T. cin: S (padded) or NULL. */
+void smc_transition_forward(const smc_pass *pass, const double *table, size_t K, const double *Z,
+                            const double *cin, double *Mu);
+/* Backward of the above given Mubar (currents and rates recomputed from Z): Zbar written,
+ * cinbar (S), adj->abar and the table's adjoints accumulated. */
+void smc_transition_backward(const smc_pass *pass, double *table, size_t K, const double *Z,
+                             const double *cin, const double *Mubar, double *Zbar,
+                             double *cinbar, smc_adjoint *adj);
 
 /* Observation mean over K rows (any readout and nonlinearity). work: K x N. */
 void smc_observation_forward(const smc_pass *pass, size_t K, const double *Z, const double *cin,
@@ -86,9 +143,9 @@ void smc_observation_backward(const smc_pass *pass, size_t K, const double *Z, c
                               double *cinbar, double *vbar, smc_adjoint *adj, double *work,
                               double *work2);
 
-/* Resampling: ancestors anc[K] from log weights lw[K]; u01: uniforms (1 for systematic, K for
- * multinomial). */
-void smc_resample(lrnn_resample kind, size_t K, const double *lw, const double *u01, int *anc,
+/* Resampling: ancestors anc[K] from normalised weights prob[K] (exp(lw - lse(lw))); u01:
+ * uniforms (1 for systematic, K for multinomial). */
+void smc_resample(lrnn_resample kind, size_t K, const double *prob, const double *u01, int *anc,
                   double *scratch);
 double smc_logsumexp(size_t K, const double *x);
 
