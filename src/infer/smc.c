@@ -253,7 +253,6 @@ typedef struct trial_ctx {
     int *anc;            /* T x K (row t: ancestors of the predecessors of step t) */
     uint8_t *resampled;  /* T (entry t: step t's predecessors were resampled) */
     smc_adjoint adj;
-    bool want_grad;
 } trial_ctx;
 
 static const uint8_t *mask_row(const trial_ctx *c, size_t t) {
@@ -856,7 +855,7 @@ lrnn_status lrnn_smc_bound(lrnn_smc *s, const lrnn_model *model, const lrnn_batc
                        .u = batch->u ? batch->u + b * T * s->U : NULL,
                        .mask = batch->mask ? batch->mask + b * T * s->X : NULL,
                        .eps = s->eps + b * T * K * R, .anc = s->anc + b * T * K,
-                       .resampled = s->resampled + b * T, .want_grad = grad != NULL};
+                       .resampled = s->resampled + b * T};
         double *slot = s->trial_grad + b * s->total;
         c.adj = (smc_adjoint){.grad = slot, .g = lrnn_param_view_of(&model->layout, slot),
                               .Lbar = tp->Lbar,
