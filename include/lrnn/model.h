@@ -196,6 +196,11 @@ void lrnn_model_observation_mean(const lrnn_model *model, size_t rows, const dou
 /* Output nonlinearity g. */
 double lrnn_obs_nonlin_apply(lrnn_obs_nonlin g, double y);
 
+/* A rank-2 limit-cycle teacher (tanh, N units observed one-to-one as currents + N(0, 0.1^2),
+ * process noise std 0.07): at the origin an outward spiral turning 2 pi / turn per step,
+ * bounded by saturation (turn 20: period ~33 steps). */
+lrnn_status lrnn_model_oscillator(int units, double turn, lrnn_model **out);
+
 /* ---- unit-space view (spec 1.5, 1.6) ---- */
 
 /* J = m n (N x N, rank R); only for export and small N. */

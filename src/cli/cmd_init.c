@@ -1,14 +1,21 @@
 /* lrnn init: create a freshly initialised model file. */
 #include <stdio.h>
+#include <string.h>
 
 #include "commands.h"
 #include "lrnn/model_file.h"
+#include "run_dir.h"
 
 int cmd_init(int argc, char **argv) {
     lrnn_model_config config = lrnn_model_default_config();
-    const char *out = NULL;
+    const char *out = NULL, *preset = "none";
+    double turn = 20.0;
     cli_option options[48];
-    int count = cli_model_options(&config, options, 47);
+    int count = cli_model_options(&config, options, 45);
+    for (int i = 0; i < count; i++)
+        if (!strcmp(options[i].name, "rank")) options[i].required = false;
+    options[count++] = (cli_option){"preset", CLI_STRING, &preset, "none|oscillator", "oscillator: a rank-2 limit-cycle teacher (tanh, one-to-one currents; uses --units)", false, NULL, false};
+    options[count++] = (cli_option){"turn", CLI_DOUBLE, &turn, "STEPS", "oscillator: steps per turn of the spiral at the origin (20: period ~33)", false, NULL, false};
     options[count++] = (cli_option){"out", CLI_STRING, &out, "FILE", "model file to write (.h5)", true, NULL, false};
     cli_command cmd = {"init", "--rank R [options] --out model.h5",
                        "Create a stochastic low-rank RNN with parameters initialised as in the\n"
@@ -16,8 +23,20 @@ int cmd_init(int argc, char **argv) {
                        options, count};
     int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
     if (rc) return rc == 1 ? 0 : rc;
+    bool oscillator = !strcmp(preset, "oscillator");
+    if (!oscillator && strcmp(preset, "none")) {
+        fprintf(stderr, "lrnn init: unknown preset '%s' (none, oscillator)\n", preset);
+        return 2;
+    }
+    if (!oscillator && !cli_seen(&cmd, "rank")) {
+        fprintf(stderr, "lrnn init: missing required option --rank\n");
+        return 2;
+    }
     lrnn_model *model = NULL;
-    if (lrnn_model_create(&config, &model) != LRNN_OK) return cli_report("init");
+    lrnn_status st = oscillator ? lrnn_model_oscillator(cli_seen(&cmd, "units") ? config.units : 20, turn, &model)
+                                : lrnn_model_create(&config, &model);
+    if (st != LRNN_OK) return cli_report("init");
+    config = *lrnn_model_config_of(model);
     if (lrnn_model_save(model, out, NULL) != LRNN_OK) {
         lrnn_model_free(model);
         return cli_report("init");

@@ -15,6 +15,9 @@ expect 0 "wrote" "$lrnn" init --rank 2 --units 40 --channels 40 --obs poisson --
   --readout-from currents --obs-nonlin softplus --noise-z diag --inputs 1 --out "$dir/poisson.h5"
 expect 0 "wrote" "$lrnn" init --rank 3 --units 512 --channels 64 --out "$dir/eeg.h5"
 expect 0 "one_to_one" "$lrnn" info "$dir/poisson.h5"
+expect 0 "rank 2, 30 units" "$lrnn" init --preset oscillator --units 30 --out "$dir/osc.h5"
+expect 0 "tanh" "$lrnn" info "$dir/osc.h5"
+expect 2 "unknown preset" "$lrnn" init --preset ring --out "$dir/ring.h5"
 expect 0 "B_obs" "$lrnn" info "$dir/eeg.h5"
 
 expect 0 "Poisson counts" "$lrnn" sample --model "$dir/poisson.h5" --trials 3 --steps 200 \

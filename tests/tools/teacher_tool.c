@@ -18,38 +18,11 @@ static int fail(void) {
     return 1;
 }
 
-/* Teacher: z' = 0.9 z + n tanh(m z) + eps. m has orthonormal columns (a rotation of the first
- * two unit vectors mixed over all units), n = (s Rot(theta) - 0.9 I) m^T: at the origin the
- * linear map is s Rot(theta), an outward spiral (s = 1.1) turning 2 pi / 20 per step; tanh
- * saturation bounds it, leaving a limit cycle with a period near 30 steps (saturation slows it). */
+/* The library's oscillator teacher (lrnn_model_oscillator): period ~33 steps. */
 static int make(const char *dir) {
-    const int N = 20, R = 2;
-    lrnn_model_config c = lrnn_model_default_config();
-    c.rank = R, c.units = N, c.channels = N;
-    c.activation = LRNN_ACT_TANH, c.decay_init = 0.9;
-    c.readout = LRNN_READOUT_ONE_TO_ONE, c.readout_from = LRNN_FROM_CURRENTS;
-    c.noise_z = LRNN_NOISE_FULL, c.init_noise_z = 0.07;
-    c.noise_z0 = LRNN_NOISE_FULL, c.init_noise_z0 = 1.0;
-    c.noise_x = LRNN_NOISE_DIAG, c.init_noise_x = 0.1;
-    c.init_state = LRNN_INIT_ZERO;
+    const int N = 20;
     lrnn_model *model = NULL;
-    if (lrnn_model_create(&c, &model)) return fail();
-    lrnn_param_view p = lrnn_model_view(model);
-    /* orthonormal columns: cos/sin patterns over the units */
-    double norm0 = 0, norm1 = 0;
-    for (int i = 0; i < N; i++) {
-        p.m[i * R] = cos(2.0 * M_PI * i / N + 0.3), p.m[i * R + 1] = sin(2.0 * M_PI * i / N + 0.3);
-        norm0 += p.m[i * R] * p.m[i * R], norm1 += p.m[i * R + 1] * p.m[i * R + 1];
-    }
-    for (int i = 0; i < N; i++) p.m[i * R] /= sqrt(norm0), p.m[i * R + 1] /= sqrt(norm1);
-    const double s = 1.1, theta = 2.0 * M_PI / 20.0, a = 0.9;
-    double A[4] = {s * cos(theta) - a, -s * sin(theta), s * sin(theta), s * cos(theta) - a};
-    for (int r = 0; r < R; r++)
-        for (int i = 0; i < N; i++) p.n[r * N + i] = A[r * 2] * p.m[i * R] + A[r * 2 + 1] * p.m[i * R + 1];
-    memset(p.h, 0, (size_t)N * sizeof *p.h);
-    memset(p.bias_obs, 0, (size_t)N * sizeof *p.bias_obs);
-    /* currents scaled so tanh saturates: m columns of norm 3 (then n scaled by 1/9) */
-    for (int i = 0; i < N * R; i++) p.m[i] *= 3.0, p.n[i] /= 3.0;
+    if (lrnn_model_oscillator(N, 20.0, &model)) return fail();
     char path[4096];
     snprintf(path, sizeof path, "%s/teacher.h5", dir);
     if (lrnn_model_save(model, path, NULL)) return fail();
