@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "infer/dense.h"
+#include "core/dense.h"
 #include "infer/smc_internal.h"
 
 size_t kalman_doubles(size_t R) {

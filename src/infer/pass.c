@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "infer/dense.h"
+#include "core/dense.h"
 #include "infer/smc_internal.h"
 
 /* Is the observation y = H z + b + C_v v + noise?  (identity g; affine readout from z or

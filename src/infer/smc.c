@@ -19,7 +19,7 @@
 #include <omp.h>
 #endif
 
-#include "infer/dense.h"
+#include "core/dense.h"
 #include "infer/rows.h"
 #include "infer/smc_internal.h"
 #include "lrnn/rng.h"

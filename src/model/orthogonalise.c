@@ -9,6 +9,7 @@
 
 #include <lapacke.h>
 
+#include "core/dense.h"
 #include "model/internal.h"
 
 lrnn_status lrnn_model_connectivity(const lrnn_model *model, double *J) {
@@ -36,29 +37,13 @@ static lrnn_status thin_qr(double *A, size_t N, size_t R, double *Rf, double *ta
     return LRNN_OK;
 }
 
-/* out (rows x cols) = A (rows x inner) B (inner x cols), all row-major. */
-static void matmul(const double *A, const double *B, size_t rows, size_t inner, size_t cols,
-                   double *out) {
-    for (size_t i = 0; i < rows; i++)
-        for (size_t j = 0; j < cols; j++) {
-            double acc = 0.0;
-            for (size_t k = 0; k < inner; k++) acc += A[i * inner + k] * B[k * cols + j];
-            out[i * cols + j] = acc;
-        }
-}
-
 /* Full-covariance parameter of P Sigma P^T, Sigma = L L^T (spec 1.4 inverse map:
  * R_full = 2 diag(log diag L') + tril(L', -1) with L' = chol(P Sigma P^T)). */
 static lrnn_status transform_noise(const double *P, const double *L, size_t R, double *param,
                                    double *tmp) {
     double *PL = tmp, *S = tmp + R * R;
-    matmul(P, L, R, R, R, PL);
-    for (size_t i = 0; i < R; i++)
-        for (size_t j = 0; j < R; j++) {
-            double acc = 0.0;
-            for (size_t k = 0; k < R; k++) acc += PL[i * R + k] * PL[j * R + k];
-            S[i * R + j] = acc;
-        }
+    dense_mm(R, R, R, P, L, PL);
+    dense_mt(R, R, R, PL, PL, S); /* S = (P L)(P L)^T */
     if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)R, S, (lapack_int)R) != 0)
         return lrnn_fail(LRNN_ERR_NUMERIC, "orthogonalise: transformed noise covariance is "
                                            "not positive definite");
@@ -103,7 +88,7 @@ static lrnn_status fill_rotated(const lrnn_model *old, const lrnn_model_derived 
     lrnn_param_view p = lrnn_param_view_of(&old->layout, old->params);
     lrnn_param_view q = lrnn_model_view(out);
     /* m' = Q_m U_c; n' = S V^T = S V_c^T Q_n^T. */
-    matmul(w->Qm, w->Uc, N, R, R, q.m);
+    dense_mm(N, R, R, w->Qm, w->Uc, q.m);
     for (size_t k = 0; k < R; k++)
         for (size_t i = 0; i < N; i++) {
             double acc = 0.0;
@@ -113,7 +98,7 @@ static lrnn_status fill_rotated(const lrnn_model *old, const lrnn_model_derived 
     memcpy(q.h, p.h, N * sizeof *q.h);
     memcpy(q.decay_param, p.decay_param, sizeof *q.decay_param);
     if (U > 0) memcpy(q.W_u, p.W_u, N * U * sizeof *q.W_u);
-    if (q.z_init) matmul(w->P, p.z_init, R, R, 1, q.z_init);
+    if (q.z_init) dense_mm(R, R, 1, w->P, p.z_init, q.z_init);
     lrnn_status s;
     if ((s = transform_noise(w->P, d->L_z, R, q.R_z, w->tmp)) ||
         (s = transform_noise(w->P, d->L_z0, R, q.R_z0, w->tmp)))
@@ -156,24 +141,14 @@ lrnn_status lrnn_model_orthogonalise(lrnn_model *model, double *P_out) {
     if ((s = thin_qr(w.Qm, N, R, w.Rm, w.tau)) || (s = thin_qr(w.Qn, N, R, w.Rn, w.tau)))
         goto done;
     /* C = R_m R_n^T = U_c S V_c^T;  P = U^T m = U_c^T R_m. */
-    for (size_t i = 0; i < R; i++)
-        for (size_t j = 0; j < R; j++) {
-            double acc = 0.0;
-            for (size_t k = 0; k < R; k++) acc += w.Rm[i * R + k] * w.Rn[j * R + k];
-            w.C[i * R + j] = acc;
-        }
+    dense_mt(R, R, R, w.Rm, w.Rn, w.C);
     if (LAPACKE_dgesvd(LAPACK_ROW_MAJOR, 'A', 'A', (lapack_int)R, (lapack_int)R, w.C,
                        (lapack_int)R, w.S, w.Uc, (lapack_int)R, w.Vct, (lapack_int)R,
                        w.superb) != 0) {
         s = lrnn_fail(LRNN_ERR_NUMERIC, "orthogonalise: SVD did not converge");
         goto done;
     }
-    for (size_t i = 0; i < R; i++)
-        for (size_t j = 0; j < R; j++) {
-            double acc = 0.0;
-            for (size_t k = 0; k < R; k++) acc += w.Uc[k * R + i] * w.Rm[k * R + j];
-            w.P[i * R + j] = acc;
-        }
+    dense_tm(R, R, R, w.Uc, w.Rm, w.P);
     if ((s = lrnn_model_derived_alloc(model, &d)) || (s = lrnn_model_derived_update(model, &d)) ||
         (s = lrnn_model_alloc(&rc, &rotated)) || (s = fill_rotated(model, &d, &w, rotated)))
         goto done;

@@ -1,7 +1,7 @@
 /* Small dense row-major helpers for R x R and R x X blocks (R is the latent rank, small).
  * Plain loops: these run once per pass or per step, never per unit. */
-#ifndef LRNN_INFER_DENSE_H
-#define LRNN_INFER_DENSE_H
+#ifndef LRNN_CORE_DENSE_H
+#define LRNN_CORE_DENSE_H
 
 #include <math.h>
 #include <stddef.h>
