@@ -20,17 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_common.h"
 #include "lrnn/fixedpoints.h"
 #include "lrnn/rng.h"
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-
-static int compare(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static double binom(double n, int k) {
     double v = 1.0;
@@ -81,7 +77,7 @@ static int run(int N, int R, lrnn_activation act, int threads, int repeats, doub
             lrnn_fp_result_free(&res);
         if (times[0] > max_seconds) break;
     }
-    qsort(times, (size_t)done, sizeof times[0], compare);
+    qsort(times, (size_t)done, sizeof times[0], bench_compare);
     *median = times[done / 2];
     lrnn_latent_map_free(&map);
     return 0;

@@ -5,18 +5,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench_common.h"
 #include "lrnn/sample.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int compare(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv) {
     size_t steps = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000;
@@ -39,14 +29,14 @@ int main(int argc, char **argv) {
     double times[101];
     for (int i = 0; i < repeats; i++) {
         p.seed = (uint64_t)i + 1;
-        double t0 = now();
+        double t0 = bench_now();
         if (lrnn_model_sample(model, &p, &out) != LRNN_OK) {
             fprintf(stderr, "%s\n", lrnn_last_error());
             return 1;
         }
-        times[i] = now() - t0;
+        times[i] = bench_now() - t0;
     }
-    qsort(times, (size_t)repeats, sizeof times[0], compare);
+    qsort(times, (size_t)repeats, sizeof times[0], bench_compare);
     /* Per step: currents 2NR, phi ~N, n.phi 2NR, readout 2RX + X, noise ~R^2 + X. */
     double flops = 4.0 * 512 * 3 + 512 + 2.0 * 3 * 64 + 2 * 64 + 9;
     double median = times[repeats / 2];

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "infer/smc_internal.h" /* smc_kernels_pick: which instruction set runs */
+#include "bench_common.h"
 #include "lrnn/dataset.h"
 #include "lrnn/rng.h"
 #include "lrnn/sample.h"
@@ -45,17 +46,6 @@ extern void openblas_set_num_threads(int) __attribute__((weak));
  * re-measurement on the same machine kind). */
 static const double REF_EEG_ISSUE = 11.1, REF_EEG_REMEASURED = 6.22;
 static const double REF_CONT_ISSUE = 2.8, REF_CONT_REMEASURED = 1.72;
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int compare(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 typedef struct bench_case {
     const char *name;
@@ -199,7 +189,7 @@ static int time_epoch(const bench_case *bc, const lrnn_model *model, const doubl
     double *grad = malloc(l->total * sizeof *grad), times[101];
     int rc = grad ? 0 : -1;
     for (int rep = 0; rep <= repeats && !rc; rep++) { /* rep 0 warms up, untimed */
-        double t0 = now(), sum = 0.0;
+        double t0 = bench_now(), sum = 0.0;
         size_t batches = 0;
         for (size_t first = 0; first < bc->trials; first += bc->B, batches++) {
             size_t B = bc->trials - first < bc->B ? bc->trials - first : bc->B;
@@ -212,11 +202,11 @@ static int time_epoch(const bench_case *bc, const lrnn_model *model, const doubl
             }
             sum += bound;
         }
-        if (rep > 0) times[rep - 1] = now() - t0;
+        if (rep > 0) times[rep - 1] = bench_now() - t0;
         else *bound_out = sum / (double)batches;
     }
     if (!rc) {
-        qsort(times, (size_t)repeats, sizeof times[0], compare);
+        qsort(times, (size_t)repeats, sizeof times[0], bench_compare);
         *median = times[repeats / 2];
         *fastest = times[0];
     }
