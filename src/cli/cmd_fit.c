@@ -119,7 +119,8 @@ static void format_duration(double s, char *buf, size_t cap) {
 
 /* A progress bar that redraws itself on a terminal; plain lines (about 100 per run) otherwise. */
 static void progress(const lrnn_epoch_report *r, int epochs, double elapsed, int done_before,
-                     bool tty) {
+                     bool tty, double *last_valid) {
+    if (!isnan(r->valid_bound)) *last_valid = r->valid_bound;
     int step = epochs > 100 ? epochs / 100 : 1;
     bool line = r->epoch == epochs || r->epoch % step == 0 || r->epoch == done_before + 1 ||
                 !isnan(r->valid_bound);
@@ -127,7 +128,7 @@ static void progress(const lrnn_epoch_report *r, int epochs, double elapsed, int
     double per = elapsed / (double)(r->epoch - done_before);
     char eta[32], valid[32] = "";
     format_duration(per * (double)(epochs - r->epoch), eta, sizeof eta);
-    if (!isnan(r->valid_bound)) snprintf(valid, sizeof valid, " valid %.4f", r->valid_bound);
+    if (!isnan(*last_valid)) snprintf(valid, sizeof valid, " valid %.4f", *last_valid);
     if (tty) {
         int width = 24, filled = (int)((double)width * r->epoch / epochs);
         char bar[32];
@@ -135,7 +136,7 @@ static void progress(const lrnn_epoch_report *r, int epochs, double elapsed, int
         bar[width] = '\0';
         fprintf(stderr, "\r\033[Kepoch %d/%d [%s] bound %.4f%s lr %.2e %.3f s/epoch ETA %s",
                 r->epoch, epochs, bar, r->bound, valid, r->lr, per, eta);
-        if (r->epoch == epochs || line) fprintf(stderr, r->epoch == epochs ? "\n" : "");
+        if (r->epoch == epochs) fputc('\n', stderr);
     } else {
         fprintf(stderr, "epoch %d/%d bound %.4f%s lr %.2e %.3f s/epoch ETA %s\n", r->epoch,
                 epochs, r->bound, valid, r->lr, per, eta);
@@ -203,7 +204,7 @@ static int run(fit_args *a, const cli_command *cmd) {
             a->fit.smc.particles, lrnn_proposal_name(a->fit.smc.proposal), start + 1, epochs);
     signal(SIGINT, on_interrupt);
     bool tty = isatty(STDERR_FILENO) && !a->quiet;
-    double elapsed = 0.0;
+    double elapsed = 0.0, last_valid = NAN;
     int last = a->stop_after > 0 && start + a->stop_after < epochs ? start + a->stop_after : epochs;
     for (int e = start; e < last && !interrupted; e++) {
         lrnn_epoch_report r;
@@ -217,7 +218,7 @@ static int run(fit_args *a, const cli_command *cmd) {
         elapsed += r.seconds;
         fprintf(log, "%d,%.10g,%.10g,%.6g,%.4f\n", r.epoch, r.bound, r.valid_bound, r.lr, r.seconds);
         fflush(log);
-        if (!a->quiet) progress(&r, epochs, elapsed, start, tty);
+        if (!a->quiet) progress(&r, epochs, elapsed, start, tty, &last_valid);
         bool checkpoint = a->checkpoint_every > 0 && r.epoch % a->checkpoint_every == 0;
         if ((checkpoint || r.epoch == last) && lrnn_trainer_save(trainer, model_path, state_path))
             goto done;
