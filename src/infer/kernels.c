@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "infer/rows.h"
 #include "infer/smc_internal.h"
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>

@@ -353,21 +353,14 @@ KT_INLINE void KT_NAME(resid_backward_body)(size_t R, const smc_kparams *kp, con
                                       Xbar + k * R);
 }
 
-/* Entry points: the rank (1..4) and the activation become compile-time constants. */
+/* Entry points: the rank (1..4, BY_RANK of rows.h) and the activation become compile-time
+ * constants. */
 #define KT_BY_ACT(fn, R, act, ...)                                                             \
     switch (act) {                                                                             \
     case LRNN_ACT_RELU: fn(R, LRNN_ACT_RELU, __VA_ARGS__); break;                              \
     case LRNN_ACT_CLIPPED_RELU: fn(R, LRNN_ACT_CLIPPED_RELU, __VA_ARGS__); break;              \
     case LRNN_ACT_TANH: fn(R, LRNN_ACT_TANH, __VA_ARGS__); break;                              \
     case LRNN_ACT_IDENTITY: fn(R, LRNN_ACT_IDENTITY, __VA_ARGS__); break;                      \
-    }
-#define KT_BY_RANK(fn, R, ...)                                                                 \
-    switch (R) {                                                                               \
-    case 1: fn(1, __VA_ARGS__); break;                                                         \
-    case 2: fn(2, __VA_ARGS__); break;                                                         \
-    case 3: fn(3, __VA_ARGS__); break;                                                         \
-    case 4: fn(4, __VA_ARGS__); break;                                                         \
-    default: fn(R, __VA_ARGS__); break;                                                        \
     }
 #define KT_BY_RANK_ACT(fn, R, act, ...)                                                        \
     switch (R) {                                                                               \
@@ -393,19 +386,18 @@ KT_TARGET static void KT_NAME(backward)(const smc_kparams *kp, double *table, si
 KT_TARGET static void KT_NAME(resid_forward)(const smc_kparams *kp, const double *yt,
                                              const double *w, size_t K, const double *Xs,
                                              double *quad) {
-    KT_BY_RANK(KT_NAME(resid_forward_body), kp->R, kp, yt, w, K, Xs, quad)
+    BY_RANK(kp->R, KT_NAME(resid_forward_body), kp, yt, w, K, Xs, quad);
 }
 
 KT_TARGET static void KT_NAME(resid_backward)(const smc_kparams *kp, const double *yt,
                                               const double *w, size_t K, const double *Xs,
                                               const double *om, double *ytbar, double *HbarT,
                                               double *dbar, double *Xbar) {
-    KT_BY_RANK(KT_NAME(resid_backward_body), kp->R, kp, yt, w, K, Xs, om, ytbar, HbarT, dbar,
-               Xbar)
+    BY_RANK(kp->R, KT_NAME(resid_backward_body), kp, yt, w, K, Xs, om, ytbar, HbarT, dbar,
+            Xbar);
 }
 
 #undef KT_RB
-#undef KT_BY_RANK
 #undef KT_BY_RANK_ACT
 #undef KT_BY_ACT
 #undef vec
