@@ -58,16 +58,6 @@ void fp_lu_solve(int n, const double *LU, const int *piv, double *b) {
     }
 }
 
-void fp_matmul(int n, const double *A, const double *B, double *C) {
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++) {
-            double s = 0.0;
-            for (int k = 0; k < n; k++)
-                s += A[i * n + k] * B[k * n + j];
-            C[i * n + j] = s;
-        }
-}
-
 int fp_eigenvalues(int n, const double *A, double *re, double *im, double *work) {
     memcpy(work, A, (size_t)n * (size_t)n * sizeof *work);
     lapack_int info =

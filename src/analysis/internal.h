@@ -24,8 +24,6 @@ void fp_lu_solve(int n, const double *LU, const int *piv, double *b);
 /* Eigenvalues of A (n x n, not modified) via LAPACK dgeev, sorted by decreasing modulus.
  * work: n * n doubles. Returns 0, or -1 when LAPACK fails. */
 int fp_eigenvalues(int n, const double *A, double *re, double *im, double *work);
-/* C = A B for n x n matrices (C distinct from A and B). */
-void fp_matmul(int n, const double *A, const double *B, double *C);
 
 /* ---- map.c ---- */
 

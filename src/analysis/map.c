@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dense.h"
 #include "analysis/internal.h"
 #include "model/internal.h"
 
@@ -393,7 +394,7 @@ lrnn_status fp_result_push(lrnn_fp_result *res, const lrnn_latent_map *map, int 
         lrnn_latent_map_levels(map, z + i * (size_t)R, f.level + i * N);
         lrnn_latent_map_jacobian(map, z + i * (size_t)R, i ? J : F);
         if (i) {
-            fp_matmul(R, J, F, T);
+            dense_mm((size_t)R, (size_t)R, (size_t)R, J, F, T);
             memcpy(F, T, RR * sizeof *F);
         }
     }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dense.h"
 #include "analysis/internal.h"
 
 #ifdef _OPENMP
@@ -68,7 +69,7 @@ static double residual(const lrnn_latent_map *map, int k, const double *z, newto
         const double *x = w->pts + (size_t)i * Rs;
         if (J) {
             lrnn_latent_map_jacobian(map, x, w->T);
-            fp_matmul(R, w->T, J, w->G);
+            dense_mm((size_t)R, (size_t)R, (size_t)R, w->T, J, w->G);
             memcpy(J, w->G, RR * sizeof *J);
         }
         lrnn_latent_map_step(map, x, w->pts + (size_t)(i + 1) * Rs);

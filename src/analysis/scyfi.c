@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dense.h"
 #include "analysis/internal.h"
 
 static void random_levels(const lrnn_latent_map *map, lrnn_rng *rng, uint8_t *level) {
@@ -73,7 +74,7 @@ lrnn_status fp_scyfi_order(const lrnn_latent_map *map, const lrnn_fp_params *p, 
             memset(g, 0, Rs * sizeof *g);
             for (size_t i = 0; i < K; i++) {
                 lrnn_latent_map_piece(map, guess + i * N, A, c);
-                fp_matmul(R, A, F, T);
+                dense_mm((size_t)R, (size_t)R, (size_t)R, A, F, T);
                 memcpy(F, T, RR * sizeof *F);
                 for (int r = 0; r < R; r++) {
                     double s = c[r];
