@@ -81,6 +81,17 @@ static void chol_solve(size_t n, const double *L, double *b) {
     }
 }
 
+/* log N(res; 0, S) with S (n x n) replaced by its Cholesky factor; w: n scratch doubles. */
+static double log_gauss(size_t n, double *S, const double *res, double *w) {
+    assert_int_equal(chol(n, S), 0);
+    memcpy(w, res, n * sizeof *w);
+    chol_solve(n, S, w);
+    double quad = 0.0, logdet = 0.0;
+    for (size_t i = 0; i < n; i++)
+        quad += res[i] * w[i], logdet += log(S[i * n + i]);
+    return -0.5 * quad - logdet - 0.5 * (double)n * LOG_2PI;
+}
+
 /* Covariance L L^T of a noise parameter (spec 1.4), computed here from the raw parameter. */
 static void noise_cov(lrnn_noise kind, size_t d, const double *r, double *S) {
     double L[MAXD * MAXD] = {0};
@@ -266,14 +277,8 @@ static double kalman_loglik(const lgssm *s, const double *y, const uint8_t *mask
                     acc -= s->H[o[i] * R + k] * mu[k];
                 res[i] = acc;
             }
-            assert_int_equal(chol(no, S), 0);
             /* log N(res; 0, S) = -1/2 res^T S^-1 res - sum log L_ii - no/2 log 2 pi */
-            memcpy(w, res, no * sizeof *w);
-            chol_solve(no, S, w);
-            double quad = 0.0, logdet = 0.0;
-            for (size_t i = 0; i < no; i++)
-                quad += res[i] * w[i], logdet += log(S[i * no + i]);
-            ll = -0.5 * quad - logdet - 0.5 * (double)no * LOG_2PI;
+            ll = log_gauss(no, S, res, w);
             /* mu += PHt S^-1 res; P -= PHt S^-1 PHt^T */
             for (size_t r = 0; r < R; r++)
                 for (size_t j = 0; j < no; j++)
@@ -711,13 +716,7 @@ static void reference_filter_matches_joint_gaussian(void **state) {
             S[p * no + q] = acc;
         }
     }
-    assert_int_equal(chol(no, S), 0);
-    memcpy(w, res, no * sizeof *w);
-    chol_solve(no, S, w);
-    double quad = 0.0, logdet = 0.0;
-    for (size_t p = 0; p < no; p++)
-        quad += res[p] * w[p], logdet += log(S[p * no + p]);
-    double joint = -0.5 * quad - logdet - 0.5 * (double)no * LOG_2PI;
+    double joint = log_gauss(no, S, res, w);
     printf("reference filter %.12f vs joint Gaussian %.12f (%zu observed values)\n", filt, joint,
            no);
     assert_true(fabs(filt - joint) < 1e-9 * fmax(1.0, fabs(joint)));

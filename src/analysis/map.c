@@ -100,15 +100,18 @@ done:
     return s;
 }
 
+/* Current of unit i at z: x_i = m_i . z + b_i. */
+static double unit_current(const lrnn_latent_map *map, int i, const double *z) {
+    const double *mi = map->m + (size_t)i * (size_t)map->R;
+    double s = 0.0;
+    for (int c = 0; c < map->R; c++)
+        s += mi[c] * z[c];
+    return s + map->b[i];
+}
+
 void lrnn_latent_map_currents(const lrnn_latent_map *map, const double *z, double *x) {
-    int R = map->R;
-    for (int i = 0; i < map->N; i++) {
-        const double *mi = map->m + (size_t)i * (size_t)R;
-        double s = 0.0;
-        for (int c = 0; c < R; c++)
-            s += mi[c] * z[c];
-        x[i] = s + map->b[i];
-    }
+    for (int i = 0; i < map->N; i++)
+        x[i] = unit_current(map, i, z);
 }
 
 /* Level of one unit from its current (see fixedpoints.h). */
@@ -150,14 +153,8 @@ static inline void unit_piece(lrnn_activation act, uint8_t level, double h, doub
 }
 
 void lrnn_latent_map_levels(const lrnn_latent_map *map, const double *z, uint8_t *level) {
-    int R = map->R;
-    for (int i = 0; i < map->N; i++) {
-        const double *mi = map->m + (size_t)i * (size_t)R;
-        double s = 0.0;
-        for (int c = 0; c < R; c++)
-            s += mi[c] * z[c];
-        level[i] = unit_level(map->activation, s + map->b[i], map->h[i]);
-    }
+    for (int i = 0; i < map->N; i++)
+        level[i] = unit_level(map->activation, unit_current(map, i, z), map->h[i]);
 }
 
 void lrnn_latent_map_step(const lrnn_latent_map *map, const double *z, double *out) {
