@@ -6,6 +6,7 @@
 #ifndef LRNN_RNG_H
 #define LRNN_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -26,8 +27,6 @@ typedef struct lrnn_rng {
     uint64_t ctr[4];
     uint64_t block[4]; /* current output block */
     int used;          /* words of block consumed */
-    int has_spare;     /* Box-Muller makes normals in pairs */
-    double spare;
 } lrnn_rng;
 
 void lrnn_rng_init(lrnn_rng *rng, uint64_t seed, lrnn_rng_purpose purpose, uint64_t trial,
@@ -35,8 +34,10 @@ void lrnn_rng_init(lrnn_rng *rng, uint64_t seed, lrnn_rng_purpose purpose, uint6
 uint64_t lrnn_rng_u64(lrnn_rng *rng);
 /* Uniform on the open interval (0, 1): never 0, so log(u) is finite. */
 double lrnn_rng_uniform(lrnn_rng *rng);
-/* Standard normal (Box-Muller). */
+/* Standard normal (ziggurat). */
 double lrnn_rng_normal(lrnn_rng *rng);
+/* n standard normals into out: the same numbers as n calls of lrnn_rng_normal. */
+void lrnn_rng_normal_fill(lrnn_rng *rng, double *out, size_t n);
 /* Poisson(lambda): inversion for lambda < 10, PTRS (Hoermann 1993) above. lambda >= 0. */
 double lrnn_rng_poisson(lrnn_rng *rng, double lambda);
 /* Uniform integer in [0, n), unbiased (rejection). n > 0. */

@@ -1,6 +1,7 @@
 #include "lrnn/rng.h"
 
 #include <math.h>
+#include <threads.h>
 
 #include <Random123/philox.h>
 
@@ -15,8 +16,6 @@ void lrnn_rng_init(lrnn_rng *rng, uint64_t seed, lrnn_rng_purpose purpose, uint6
     rng->ctr[2] = 0;
     rng->ctr[3] = 0;
     rng->used = 4;
-    rng->has_spare = 0;
-    rng->spare = 0.0;
 }
 
 static void next_block(lrnn_rng *rng) {
@@ -34,21 +33,70 @@ uint64_t lrnn_rng_u64(lrnn_rng *rng) {
 }
 
 double lrnn_rng_uniform(lrnn_rng *rng) {
-    /* 53 random bits, shifted by half an ulp: values (k + 0.5) 2^-53, k = 0 .. 2^53 - 1. */
-    return ((double)(lrnn_rng_u64(rng) >> 11) + 0.5) * 0x1.0p-53;
+    /* 52 random bits, shifted by half a step: (k + 0.5) 2^-52, k = 0 .. 2^52 - 1, exact in a
+     * double (with 53 bits, k + 0.5 would round and the top value would be 1). */
+    return ((double)(lrnn_rng_u64(rng) >> 12) + 0.5) * 0x1.0p-52;
+}
+
+/* Standard normals by the ziggurat method with 128 layers, in Doornik's corrected form
+ * (J. A. Doornik, "An Improved Ziggurat Method to Generate Normal Random Samples", 2005): the
+ * layer index and the uniform come from disjoint bits of one 64-bit word (Marsaglia & Tsang's
+ * original reused bits, which correlates successive draws). Layer i spans |x| < X[i]; a draw
+ * inside the rectangle under the next layer (|u| < X[i+1]/X[i], about 98.8% of draws) is
+ * accepted at once; the rest is decided exactly against the density (wedges) or drawn from
+ * the tail beyond ZIG_R (layer 0). Exact in distribution; about 5x cheaper than Box-Muller. */
+enum { ZIG_LAYERS = 128 };
+#define ZIG_R 3.442619855899         /* start of the tail */
+#define ZIG_V 9.91256303526217e-3    /* area of each layer */
+
+static double zig_x[ZIG_LAYERS + 1], zig_ratio[ZIG_LAYERS];
+static once_flag zig_once = ONCE_FLAG_INIT;
+
+static void zig_tables(void) {
+    double f = exp(-0.5 * ZIG_R * ZIG_R);
+    zig_x[0] = ZIG_V / f; /* the base layer: rectangle plus tail, width V / f(R) */
+    zig_x[1] = ZIG_R;
+    zig_x[ZIG_LAYERS] = 0.0;
+    for (int i = 2; i < ZIG_LAYERS; i++) {
+        zig_x[i] = sqrt(-2.0 * log(ZIG_V / zig_x[i - 1] + f));
+        f = exp(-0.5 * zig_x[i] * zig_x[i]);
+    }
+    for (int i = 0; i < ZIG_LAYERS; i++) zig_ratio[i] = zig_x[i + 1] / zig_x[i];
+}
+
+/* Marsaglia's tail: x > R with density proportional to exp(-x^2/2). */
+static double zig_tail(lrnn_rng *rng, int negative) {
+    double x, y;
+    do {
+        x = log(lrnn_rng_uniform(rng)) / ZIG_R;
+        y = log(lrnn_rng_uniform(rng));
+    } while (-2.0 * y < x * x);
+    return negative ? x - ZIG_R : ZIG_R - x;
+}
+
+static inline double zig_normal(lrnn_rng *rng) {
+    for (;;) {
+        uint64_t w = lrnn_rng_u64(rng);
+        int i = (int)(w & (ZIG_LAYERS - 1));                    /* low 7 bits: the layer */
+        double u = ((double)(w >> 12) + 0.5) * 0x1.0p-51 - 1.0; /* top 52 bits: (-1, 1) */
+        if (fabs(u) < zig_ratio[i]) return u * zig_x[i];
+        if (i == 0) return zig_tail(rng, u < 0.0);
+        /* wedge: accept x with probability (f(x) - f(X[i+1])) / (f(X[i]) - f(X[i+1])) */
+        double x = u * zig_x[i];
+        double f0 = exp(-0.5 * (zig_x[i] * zig_x[i] - x * x));
+        double f1 = exp(-0.5 * (zig_x[i + 1] * zig_x[i + 1] - x * x));
+        if (f1 + lrnn_rng_uniform(rng) * (f0 - f1) < 1.0) return x;
+    }
 }
 
 double lrnn_rng_normal(lrnn_rng *rng) {
-    if (rng->has_spare) {
-        rng->has_spare = 0;
-        return rng->spare;
-    }
-    double u1 = lrnn_rng_uniform(rng), u2 = lrnn_rng_uniform(rng);
-    double radius = sqrt(-2.0 * log(u1));
-    double angle = 2.0 * M_PI * u2;
-    rng->spare = radius * sin(angle);
-    rng->has_spare = 1;
-    return radius * cos(angle);
+    call_once(&zig_once, zig_tables);
+    return zig_normal(rng);
+}
+
+void lrnn_rng_normal_fill(lrnn_rng *rng, double *out, size_t n) {
+    call_once(&zig_once, zig_tables);
+    for (size_t i = 0; i < n; i++) out[i] = zig_normal(rng);
 }
 
 uint64_t lrnn_rng_below(lrnn_rng *rng, uint64_t n) {

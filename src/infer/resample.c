@@ -13,6 +13,17 @@ double smc_logsumexp(size_t K, const double *x) {
     return hi + log(s);
 }
 
+double smc_normalise(size_t K, const double *x, double *prob) {
+    double hi = -INFINITY;
+    for (size_t k = 0; k < K; k++)
+        if (x[k] > hi) hi = x[k];
+    if (!isfinite(hi)) return hi;
+    double s = 0.0;
+    for (size_t k = 0; k < K; k++) s += prob[k] = exp(x[k] - hi);
+    for (size_t k = 0; k < K; k++) prob[k] /= s;
+    return hi + log(s);
+}
+
 /* Smallest j with cdf[j] >= p (cdf nondecreasing, cdf[K-1] = 1). */
 static int search(size_t K, const double *cdf, double p) {
     size_t lo = 0, hi = K - 1;

@@ -426,7 +426,7 @@ static void initial_mean(const trial_ctx *c, double *mu0) {
 
 static void draw_noise(trial_ctx *c, lrnn_rng *rng) {
     size_t n = c->T * c->pass->K * c->pass->R;
-    for (size_t i = 0; i < n; i++) c->eps[i] = lrnn_rng_normal(rng);
+    lrnn_rng_normal_fill(rng, c->eps, n);
 }
 
 /* Forward filter of one trial; returns sum_t L_t in *total. */
@@ -462,7 +462,9 @@ static lrnn_status trial_forward(trial_ctx *c, uint64_t seed, uint64_t draw, dou
         /* L_t = lse(log W + lw) - lse(log W). After a resampling (and at t = 0) log W is
          * -log K everywhere and its lse is exactly 0 (-log K + log K). */
         for (size_t k = 0; k < K; k++) scratch[k] = lwp[k] + lw[k];
-        double norm = smc_logsumexp(K, scratch);
+        /* normalised weights: the resampling probabilities and, in the backward pass, dL_t/dlw */
+        double *prob = c->t->prob + t * K;
+        double norm = smc_normalise(K, scratch, prob);
         bool uniform = t == 0 || c->resampled[t];
         double step = norm - (uniform ? 0.0 : smc_logsumexp(K, lwp));
         if (!isfinite(step))
@@ -470,22 +472,15 @@ static lrnn_status trial_forward(trial_ctx *c, uint64_t seed, uint64_t draw, dou
                                                "step %zu (log weights %g..)",
                              c->b, t, lw[0]);
         sum += step;
-        /* normalised weights: the resampling probabilities and, in the backward pass, dL_t/dlw */
-        double *prob = c->t->prob + t * K;
-        for (size_t k = 0; k < K; k++) prob[k] = exp(scratch[k] - norm);
         if (t + 1 == T) break;
         double *next = c->t->logw_prev + (t + 1) * K;
         if (!c->s->replay) {
             bool resample = true;
             if (P->sp.ess_threshold < 1.0) {
-                /* ESS = (sum w)^2 / sum w^2 of the carried weights */
-                double hi = scratch[0], s1 = 0.0, s2 = 0.0;
-                for (size_t k = 1; k < K; k++) hi = scratch[k] > hi ? scratch[k] : hi;
-                for (size_t k = 0; k < K; k++) {
-                    double w = exp(scratch[k] - hi);
-                    s1 += w, s2 += w * w;
-                }
-                resample = s1 * s1 / s2 < P->sp.ess_threshold * (double)K;
+                /* ESS = (sum w)^2 / sum w^2 = 1 / sum p^2 of the carried weights */
+                double s2 = 0.0;
+                for (size_t k = 0; k < K; k++) s2 += prob[k] * prob[k];
+                resample = 1.0 / s2 < P->sp.ess_threshold * (double)K;
             }
             c->resampled[t + 1] = resample;
             if (resample) {

@@ -148,5 +148,8 @@ void smc_observation_backward(const smc_pass *pass, size_t K, const double *Z, c
 void smc_resample(lrnn_resample kind, size_t K, const double *prob, const double *u01, int *anc,
                   double *scratch);
 double smc_logsumexp(size_t K, const double *x);
+/* log sum_k exp(x_k) as smc_logsumexp, and prob_k = exp(x_k - that) from the same exponentials
+ * (K exps, not 2K). prob is left unset when the result is not finite. */
+double smc_normalise(size_t K, const double *x, double *prob);
 
 #endif

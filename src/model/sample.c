@@ -53,7 +53,7 @@ lrnn_status lrnn_sample_params_check(const lrnn_sample_params *p, const lrnn_mod
 /* x <- mu + L eps for a lower-triangular d x d L. */
 static void add_correlated_noise(lrnn_rng *rng, size_t d, const double *L, double *eps,
                                  double *x) {
-    for (size_t i = 0; i < d; i++) eps[i] = lrnn_rng_normal(rng);
+    lrnn_rng_normal_fill(rng, eps, d);
     for (size_t i = 0; i < d; i++) {
         double acc = 0.0;
         for (size_t j = 0; j <= i; j++) acc += L[i * d + j] * eps[j];
