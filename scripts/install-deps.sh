@@ -11,6 +11,7 @@ packages=(
   libjansson-dev                  # JSON (configs, results)
   librandom123-dev                # counter-based RNG streams
   zlib1g-dev                      # deflated .npz members
+  libkissfft-dev                  # FFT of the spectral metrics (D_H)
   libcmocka-dev                   # unit tests
 )
 for arg in "$@"; do

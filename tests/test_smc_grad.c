@@ -117,7 +117,7 @@ static lrnn_model_config base(void) {
 
 static void gradients_match_finite_differences(void **state) {
     (void)state;
-    grad_case cases[16];
+    grad_case cases[24];
     int n = 0;
     lrnn_smc_params opt = lrnn_smc_default_params();
     opt.particles = 5;
@@ -163,6 +163,36 @@ static void gradients_match_finite_differences(void **state) {
     c = base();
     c.activation = LRNN_ACT_IDENTITY, c.obs_nonlin = LRNN_G_SOFTPLUS;
     cases[n++] = (grad_case){"bootstrap identity, Gaussian softplus", c, boot, 0};
+
+    /* forward-prediction tails: bootstrap steps without resampling after the proposal's */
+    lrnn_smc_params opt_tail = opt, boot_tail = boot;
+    opt_tail.t_forward = 2, boot_tail.t_forward = 3;
+    cases[n++] = (grad_case){"optimal analytic, forward tail 2", base(), opt_tail, 0.2};
+    cases[n++] = (grad_case){"bootstrap, forward tail 3", base(), boot_tail, 0};
+
+    /* encoder proposal (spec 3.5): the encoder's parameters are checked with the rest */
+    lrnn_smc_params enc = opt;
+    enc.proposal = LRNN_PROPOSAL_ENCODER;
+    c = base();
+    c.noise_z = c.noise_z0 = LRNN_NOISE_DIAG;
+    c.encoder.layers = 3, c.encoder.kernel[0] = 3, c.encoder.kernel[1] = 2;
+    c.encoder.kernel[2] = 1, c.encoder.hidden[0] = 4, c.encoder.hidden[1] = 3;
+    c.encoder.init_scale = 0.5;
+    cases[n++] = (grad_case){"encoder causal GELU, Gaussian affine", c, enc, 0};
+    lrnn_model_config p = c;
+    p.units = p.channels = 5, p.inputs = 2, p.heldout_channels = 1;
+    p.obs = LRNN_OBS_POISSON, p.obs_nonlin = LRNN_G_SOFTPLUS;
+    p.readout = LRNN_READOUT_ONE_TO_ONE, p.readout_from = LRNN_FROM_CURRENTS;
+    p.encoder.activation = LRNN_ENCODER_ACT_LEAKY_RELU, p.encoder.mask_channels = true;
+    p.encoder.pad_location = LRNN_ENCODER_PAD_ACAUSAL;
+    p.encoder.pad_mode = LRNN_ENCODER_PAD_REFLECT;
+    lrnn_smc_params enc_tail = enc;
+    enc_tail.t_forward = 2;
+    cases[n++] = (grad_case){"encoder acausal, Poisson, inputs, held-out, masks, tail", p,
+                             enc_tail, 0.2};
+    c.noise_z = LRNN_NOISE_SCALAR, c.encoder.constant_var = true;
+    c.encoder.pad_location = LRNN_ENCODER_PAD_CENTRED, c.encoder.pad_mode = LRNN_ENCODER_PAD_CIRCULAR;
+    cases[n++] = (grad_case){"encoder centred circular, constant variance", c, enc, 0};
 
     double worst = 0.0;
     for (int i = 0; i < n; i++) worst = fmax(worst, check_case(&cases[i]));

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lrnn/encoder.h"
+#include "lrnn/layout.h"
 #include "lrnn/status.h"
 
 #ifdef __cplusplus
@@ -68,6 +70,13 @@ typedef struct lrnn_model_config {
     lrnn_obs_nonlin obs_nonlin;
     bool train_obs_weights, train_obs_bias, train_neuron_bias, train_wu;
     lrnn_weight_dist weight_dist;
+    /* Co-smoothing (spec 2.4): the last heldout_channels of the X channels are predicted by the
+     * observation model but never shown to the encoder. */
+    int heldout_channels;
+    /* The CNN encoder of the encoder proposal (spec 3.5, 3.6); encoder.layers == 0: none. Its
+     * channels and rank are not free: lrnn_model_encoder_config() fills them in (X -
+     * heldout_channels and R). Its parameters follow the model's in the block ("enc_*"). */
+    lrnn_encoder_config encoder;
     uint64_t seed; /* initialisation seed */
 } lrnn_model_config;
 
@@ -77,6 +86,8 @@ typedef struct lrnn_model_config {
 lrnn_model_config lrnn_model_default_config(void);
 /* Validate (ranges, combinations such as one-to-one needing X == N). Message names the field. */
 lrnn_status lrnn_model_config_check(const lrnn_model_config *c);
+/* The encoder's configuration with its channels (X - heldout_channels) and rank (R) filled in. */
+lrnn_encoder_config lrnn_model_encoder_config(const lrnn_model_config *c);
 
 /* Names used by the CLI, the model file and messages ("clipped_relu", "full", ...). */
 const char *lrnn_activation_name(lrnn_activation v);
@@ -98,24 +109,7 @@ lrnn_status lrnn_readout_from_parse(const char *s, lrnn_readout_from *out);
 lrnn_status lrnn_obs_nonlin_parse(const char *s, lrnn_obs_nonlin *out);
 lrnn_status lrnn_weight_dist_parse(const char *s, lrnn_weight_dist *out);
 
-/* ---- parameter block layout ---- */
-
-enum { LRNN_PARAM_MAX = 16, LRNN_PARAM_NAME_MAX = 16 };
-
-typedef struct lrnn_param_entry {
-    char name[LRNN_PARAM_NAME_MAX]; /* "m", "n", "h", "decay_param", "W_u", "z_init", "R_z",
-                                       "R_z0", "R_x", "B_obs", "bias_obs" */
-    int ndim;                       /* 1 or 2 */
-    size_t shape[2];                /* row-major */
-    size_t offset, size;            /* in doubles, within the block */
-    bool trainable;
-} lrnn_param_entry;
-
-typedef struct lrnn_param_layout {
-    int count;
-    lrnn_param_entry entry[LRNN_PARAM_MAX];
-    size_t total; /* doubles in the block */
-} lrnn_param_layout;
+/* ---- parameter block layout (lrnn/layout.h) ---- */
 
 /* Pointers to each parameter inside a block of the layout (NULL for absent parameters). Works
  * for the parameters, their gradient and optimiser moments alike. */
@@ -131,13 +125,11 @@ typedef struct lrnn_param_view {
     double *R_x;         /* X x X, X or 1 (Gaussian observations only) */
     double *B_obs;       /* affine: (dv + R) x X; one-to-one: X */
     double *bias_obs;    /* X */
+    double *encoder;     /* the encoder's block (lrnn_encoder_layout), NULL without one */
 } lrnn_param_view;
 
 lrnn_status lrnn_param_layout_build(const lrnn_model_config *c, lrnn_param_layout *out);
-const lrnn_param_entry *lrnn_param_layout_find(const lrnn_param_layout *l, const char *name);
 lrnn_param_view lrnn_param_view_of(const lrnn_param_layout *l, double *block);
-/* Number of trainable doubles. */
-size_t lrnn_param_layout_trainable(const lrnn_param_layout *l);
 
 /* ---- the model handle ---- */
 
@@ -200,6 +192,10 @@ double lrnn_obs_nonlin_apply(lrnn_obs_nonlin g, double y);
  * process noise std 0.07): at the origin an outward spiral turning 2 pi / turn per step,
  * bounded by saturation (turn 20: period ~33 steps). */
 lrnn_status lrnn_model_oscillator(int units, double turn, lrnn_model **out);
+/* The same dynamics observed as spike counts, Poisson(softplus(4 U z - 3 + o_i)) with U the
+ * orthonormal loadings (spec 9.2) and offsets o_i in [-1, 1] that spread the neurons' mean
+ * rates; diagonal process noise. */
+lrnn_status lrnn_model_oscillator_poisson(int units, double turn, lrnn_model **out);
 
 /* ---- unit-space view (spec 1.5, 1.6) ---- */
 

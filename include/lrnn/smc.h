@@ -24,6 +24,8 @@ extern "C" {
 typedef enum lrnn_proposal {
     LRNN_PROPOSAL_BOOTSTRAP, /* z_t ~ p(z_t | z_{t-1}) with the exact (full) transition noise */
     LRNN_PROPOSAL_OPTIMAL,   /* z_t ~ p(z_t | z_{t-1}, y_t), linear-Gaussian observations */
+    LRNN_PROPOSAL_ENCODER,   /* product of the transition and the model's CNN encoder (spec 3.5):
+                                any observation model; diagonal transition noise */
 } lrnn_proposal;
 
 typedef enum lrnn_opt_weights {
@@ -41,6 +43,11 @@ typedef struct lrnn_smc_params {
     /* Resample when ESS < threshold * K; 1 (default) resamples at every step as the
      * reference does. Without resampling the weights are carried to the next step. */
     double ess_threshold;
+    /* Forward-prediction tail (spec 3.5): the last t_forward steps of each window are not
+     * shown to the proposal (nor to the encoder); their particles follow the transition
+     * (bootstrap steps) without resampling, so the tail's terms add up to the predictive
+     * log p(y_tail | y_before) estimate. 0: none. */
+    int t_forward;
 } lrnn_smc_params;
 
 lrnn_smc_params lrnn_smc_default_params(void);

@@ -14,7 +14,7 @@ int cmd_init(int argc, char **argv) {
     int count = cli_model_options(&config, options, 45);
     for (int i = 0; i < count; i++)
         if (!strcmp(options[i].name, "rank")) options[i].required = false;
-    options[count++] = (cli_option){"preset", CLI_STRING, &preset, "none|oscillator", "oscillator: a rank-2 limit-cycle teacher (tanh, one-to-one currents; uses --units)", false, NULL, false};
+    options[count++] = (cli_option){"preset", CLI_STRING, &preset, "none|oscillator|oscillator-poisson", "a rank-2 limit-cycle teacher (tanh; uses --units), observed as currents + noise or as spike counts", false, NULL, false};
     options[count++] = (cli_option){"turn", CLI_DOUBLE, &turn, "STEPS", "oscillator: steps per turn of the spiral at the origin (20: period ~33)", false, NULL, false};
     options[count++] = (cli_option){"out", CLI_STRING, &out, "FILE", "model file to write (.h5)", true, NULL, false};
     cli_command cmd = {"init", "--rank R [options] --out model.h5",
@@ -23,9 +23,12 @@ int cmd_init(int argc, char **argv) {
                        options, count};
     int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
     if (rc) return rc == 1 ? 0 : rc;
-    bool oscillator = !strcmp(preset, "oscillator");
+    if (cli_model_encoder_apply(&config, false)) return cli_report("init");
+    bool poisson = !strcmp(preset, "oscillator-poisson");
+    bool oscillator = poisson || !strcmp(preset, "oscillator");
     if (!oscillator && strcmp(preset, "none")) {
-        fprintf(stderr, "lrnn init: unknown preset '%s' (none, oscillator)\n", preset);
+        fprintf(stderr, "lrnn init: unknown preset '%s' (none, oscillator, oscillator-poisson)\n",
+                preset);
         return 2;
     }
     if (!oscillator && !cli_seen(&cmd, "rank")) {
@@ -33,8 +36,10 @@ int cmd_init(int argc, char **argv) {
         return 2;
     }
     lrnn_model *model = NULL;
-    lrnn_status st = oscillator ? lrnn_model_oscillator(cli_seen(&cmd, "units") ? config.units : 20, turn, &model)
-                                : lrnn_model_create(&config, &model);
+    int units = cli_seen(&cmd, "units") ? config.units : poisson ? 40 : 20;
+    lrnn_status st = poisson      ? lrnn_model_oscillator_poisson(units, turn, &model)
+                     : oscillator ? lrnn_model_oscillator(units, turn, &model)
+                                  : lrnn_model_create(&config, &model);
     if (st != LRNN_OK) return cli_report("init");
     config = *lrnn_model_config_of(model);
     if (lrnn_model_save(model, out, NULL) != LRNN_OK) {

@@ -10,10 +10,14 @@ int cmd_sample(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_fit(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 int cmd_fixedpoints(int argc, char **argv);
 
 /* Options that build a model configuration (shared by init and, later, fit). Writes at most
  * `cap` options into out and returns how many. */
 int cli_model_options(lrnn_model_config *c, cli_option *out, int cap);
+/* After parsing: the encoder's layer lists from --enc-kernels / --enc-channels, or the default
+ * encoder when want_encoder (--proposal encoder) and none was configured. */
+lrnn_status cli_model_encoder_apply(lrnn_model_config *c, bool want_encoder);
 
 #endif

@@ -1,5 +1,9 @@
 /* The model-configuration flags, shared by every subcommand that creates a model. */
+#include <stdio.h>
+#include <string.h>
+
 #include "commands.h"
+#include "model/config_fields.h"
 
 CLI_CHOICE_DEFINE(activation_choice, lrnn_activation, "relu|clipped_relu|tanh|identity")
 CLI_CHOICE_DEFINE(noise_choice, lrnn_noise, "full|diag|scalar")
@@ -10,6 +14,12 @@ CLI_CHOICE_DEFINE(readout_choice, lrnn_readout, "affine|one_to_one")
 CLI_CHOICE_DEFINE(readout_from_choice, lrnn_readout_from, "z|z_and_v|currents|rates")
 CLI_CHOICE_DEFINE(obs_nonlin_choice, lrnn_obs_nonlin, "identity|exp|relu|softplus")
 CLI_CHOICE_DEFINE(weight_dist_choice, lrnn_weight_dist, "uniform|gauss")
+CLI_CHOICE_DEFINE(enc_act_choice, lrnn_encoder_act, "gelu|leaky_relu")
+CLI_CHOICE_DEFINE(enc_location_choice, lrnn_encoder_pad_location, "causal|acausal|centred")
+CLI_CHOICE_DEFINE(enc_mode_choice, lrnn_encoder_pad_mode, "zeros|reflect|replicate|circular")
+
+/* The encoder's layer lists as given on the command line, applied by cli_model_encoder_apply. */
+static const char *encoder_kernels, *encoder_hidden;
 
 int cli_model_options(lrnn_model_config *c, cli_option *out, int cap) {
     const cli_option table[] = {
@@ -42,9 +52,41 @@ int cli_model_options(lrnn_model_config *c, cli_option *out, int cap) {
         {"train-wu", CLI_BOOL, &c->train_wu, NULL, "train the input weights", false, NULL, false},
         {"weights", CLI_CHOICE, &c->weight_dist, NULL, "distribution of the initial m, n", false, &weight_dist_choice, false},
         {"init-seed", CLI_U64, &c->seed, "S", "seed of the parameter initialisation", false, NULL, false},
+        {"heldout-channels", CLI_INT, &c->heldout_channels, "H", "the last H channels are predicted but not shown to the encoder (co-smoothing)", false, NULL, false},
+        {"enc-kernels", CLI_STRING, &encoder_kernels, "K,K,..", "CNN encoder kernel sizes, last = the heads (e.g. 21,11,1; empty: no encoder)", false, NULL, false},
+        {"enc-channels", CLI_STRING, &encoder_hidden, "C,..", "encoder hidden channels, one fewer than kernels (default 64 each)", false, NULL, false},
+        {"enc-activation", CLI_CHOICE, &c->encoder.activation, NULL, "encoder nonlinearity (GELU: exact erf)", false, &enc_act_choice, false},
+        {"enc-padding", CLI_CHOICE, &c->encoder.pad_location, NULL, "causal: filtering proposal; acausal: sees the future (smoothing proposal)", false, &enc_location_choice, false},
+        {"enc-pad-mode", CLI_CHOICE, &c->encoder.pad_mode, NULL, "what the encoder's padding steps hold", false, &enc_mode_choice, false},
+        {"enc-init-scale", CLI_DOUBLE, &c->encoder.init_scale, "S", "initial encoder std (log-variance bias offset 2 log S)", false, NULL, false},
+        {"enc-constant-var", CLI_BOOL, &c->encoder.constant_var, NULL, "one learned encoder variance per latent, constant in time", false, NULL, false},
+        {"enc-mask-channels", CLI_BOOL, &c->encoder.mask_channels, NULL, "feed the encoder a 0/1 channel per observed channel (data with missing entries)", false, NULL, false},
     };
     int n = (int)(sizeof table / sizeof table[0]);
     if (n > cap) n = cap;
     for (int i = 0; i < n; i++) out[i] = table[i];
     return n;
+}
+
+/* --enc-kernels sets the layers (the default encoder, 21,11,1, when only --proposal encoder asks
+ * for one); --enc-channels must then have one entry per hidden layer, else 64 each. */
+lrnn_status cli_model_encoder_apply(lrnn_model_config *c, bool want_encoder) {
+    lrnn_config_field f = {.name = "encoder.kernel", .kind = LRNN_FIELD_LIST};
+    lrnn_status s;
+    if (encoder_kernels) {
+        snprintf(f.list, sizeof f.list, "%s", encoder_kernels);
+        if ((s = lrnn_model_config_set_field(c, &f))) return lrnn_fail_context(s, "--enc-kernels");
+    } else if (want_encoder && c->encoder.layers == 0) {
+        lrnn_encoder_config d = lrnn_encoder_default_params();
+        memcpy(c->encoder.kernel, d.kernel, sizeof d.kernel);
+        c->encoder.layers = d.layers;
+    }
+    if (encoder_hidden) {
+        f.name = "encoder.hidden";
+        snprintf(f.list, sizeof f.list, "%s", encoder_hidden);
+        if ((s = lrnn_model_config_set_field(c, &f))) return lrnn_fail_context(s, "--enc-channels");
+    } else {
+        for (int i = 0; i + 1 < c->encoder.layers; i++) c->encoder.hidden[i] = 64;
+    }
+    return LRNN_OK;
 }

@@ -3,7 +3,7 @@
 #include <string.h>
 
 CLI_CHOICE_DEFINE(data_layout_choice, lrnn_layout, "auto|tx|btx|bxt")
-CLI_CHOICE_DEFINE(proposal_choice, lrnn_proposal, "optimal|bootstrap")
+CLI_CHOICE_DEFINE(proposal_choice, lrnn_proposal, "optimal|bootstrap|encoder")
 CLI_CHOICE_DEFINE(weights_choice, lrnn_opt_weights, "analytic|ratio")
 CLI_CHOICE_DEFINE(resample_choice, lrnn_resample, "systematic|multinomial")
 
@@ -21,10 +21,11 @@ int cli_data_options(data_args *a, cli_option *out) {
 int cli_smc_options(lrnn_smc_params *p, cli_option *out) {
     const cli_option table[] = {
         {"particles", CLI_INT, &p->particles, "K", "particles per trial", false, NULL, false},
-        {"proposal", CLI_CHOICE, &p->proposal, NULL, "particle proposal (optimal: linear-Gaussian readouts)", false, &proposal_choice, false},
+        {"proposal", CLI_CHOICE, &p->proposal, NULL, "particle proposal (optimal: linear-Gaussian readouts; encoder: the model's CNN encoder, any readout)", false, &proposal_choice, false},
         {"weights", CLI_CHOICE, &p->weights, NULL, "optimal-proposal weights", false, &weights_choice, false},
         {"resample", CLI_CHOICE, &p->resample, NULL, "ancestor sampling", false, &resample_choice, false},
         {"ess", CLI_DOUBLE, &p->ess_threshold, "F", "resample when ESS < F K (1: every step)", false, NULL, false},
+        {"t-forward", CLI_INT, &p->t_forward, "T", "forward-prediction tail: the last T steps of each window are predicted, not filtered", false, NULL, false},
     };
     memcpy(out, table, sizeof table);
     return (int)(sizeof table / sizeof table[0]);

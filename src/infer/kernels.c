@@ -20,13 +20,29 @@
 /* Vector parameters of always-inline helpers never cross a real call: no ABI concern. */
 #pragma GCC diagnostic ignored "-Wpsabi"
 
+#if defined(__x86_64__) && defined(LRNN_HAVE_LIBMVEC)
+/* tanh of whole vectors from glibc's libmvec (within 4 ulp; core/vmath.h): the tanh
+ * activation's lanes otherwise go one by one through libm. */
+typedef double kt_v2 __attribute__((vector_size(16)));
+typedef double kt_v4 __attribute__((vector_size(32)));
+typedef double kt_v8 __attribute__((vector_size(64)));
+kt_v2 _ZGVbN2v_tanh(kt_v2);
+__attribute__((target("avx2,fma"))) kt_v4 _ZGVdN4v_tanh(kt_v4);
+__attribute__((target("avx512f,fma"))) kt_v8 _ZGVeN8v_tanh(kt_v8);
+#define KT_MVEC 1
+#endif
+
 #define KT_VW 2
 #define KT_NAME(x) x##_v2
 #define KT_TARGET
+#ifdef KT_MVEC
+#define KT_TANH(v) ((vec)_ZGVbN2v_tanh((kt_v2)(v)))
+#endif
 #include "infer/kernels.h"
 #undef KT_VW
 #undef KT_NAME
 #undef KT_TARGET
+#undef KT_TANH
 
 #if defined(__x86_64__)
 #define LRNN_KERNELS_X86 1
@@ -36,21 +52,29 @@
 #define KT_NAME(x) x##_avx2
 #define KT_TARGET __attribute__((target("avx2,fma")))
 #define KT_FMA(a, b, c) ((vec)_mm256_fmadd_pd((__m256d)(a), (__m256d)(b), (__m256d)(c)))
+#ifdef KT_MVEC
+#define KT_TANH(v) ((vec)_ZGVdN4v_tanh((kt_v4)(v)))
+#endif
 #include "infer/kernels.h"
 #undef KT_VW
 #undef KT_NAME
 #undef KT_TARGET
 #undef KT_FMA
+#undef KT_TANH
 
 #define KT_VW 8
 #define KT_NAME(x) x##_avx512
 #define KT_TARGET __attribute__((target("avx512f,fma")))
 #define KT_FMA(a, b, c) ((vec)_mm512_fmadd_pd((__m512d)(a), (__m512d)(b), (__m512d)(c)))
+#ifdef KT_MVEC
+#define KT_TANH(v) ((vec)_ZGVeN8v_tanh((kt_v8)(v)))
+#endif
 #include "infer/kernels.h"
 #undef KT_VW
 #undef KT_NAME
 #undef KT_TARGET
 #undef KT_FMA
+#undef KT_TANH
 #endif
 
 static const smc_kernels generic = {"vector128", forward_v2, backward_v2, resid_forward_v2,

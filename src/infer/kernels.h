@@ -5,6 +5,7 @@
  *     KT_NAME(x)     x with the instance's suffix
  *     KT_TARGET      the instance's function attribute (target("avx2"), ...) or nothing
  *     KT_FMA(a,b,c)  optional: a b + c with one rounding on vectors (hardware FMA)
+ *     KT_TANH(v)     optional: tanh of a whole vector (else lane by lane through libm)
  *
  * Every unit loop runs over chunks of 8 units (KT_NV = 8 / KT_VW vectors). Sums over units are
  * kept in 8 partial sums, lane l taking the units i = l (mod 8), and the lanes are added in a
@@ -93,7 +94,11 @@ KT_INLINE vec KT_NAME(phi)(lrnn_activation act, vec x, vec h) {
     case LRNN_ACT_CLIPPED_RELU: return KT_NAME(where_pos)(x + h, x + h) - KT_NAME(where_pos)(x, x);
     case LRNN_ACT_TANH: {
         vec p = x - h;
+#ifdef KT_TANH
+        p = KT_TANH(p);
+#else
         for (size_t l = 0; l < KT_VW; l++) KT_LANE(p, l) = tanh(KT_LANE(p, l));
+#endif
         return p;
     }
     case LRNN_ACT_IDENTITY: break;

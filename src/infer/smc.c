@@ -22,6 +22,7 @@
 #include "core/dense.h"
 #include "infer/rows.h"
 #include "infer/smc_internal.h"
+#include "lrnn/encoder.h"
 #include "lrnn/rng.h"
 
 static const double LOG_2PI = 1.8378770664093454836;
@@ -66,6 +67,14 @@ struct lrnn_smc {
     double *trial_grad; /* B x total */
     double *trial_bound;
     size_t trial_cap;
+    /* encoder proposal: the encoder's workspace for up to enc_cap trials, its input (the
+     * windows without the forward tail), outputs mean and variance s = clamp(exp(logvar)),
+     * and their adjoints; B x T x X, then B x T x R each */
+    lrnn_encoder_config enc;
+    lrnn_encoder_workspace *enc_ws;
+    size_t enc_cap;
+    double *enc_y, *enc_mean, *enc_logvar, *enc_var, *enc_dmean, *enc_dlogvar;
+    uint8_t *enc_mask;
     smc_pass pass; /* constants of the current call, storage sized at creation */
 };
 
@@ -96,10 +105,20 @@ lrnn_status lrnn_smc_params_check(const lrnn_smc_params *p, const lrnn_model_con
                                            "observations (gauss, identity output, affine readout "
                                            "or one-to-one from currents); use --proposal bootstrap");
     }
+    if (p->proposal == LRNN_PROPOSAL_ENCODER) {
+        if (c->encoder.layers == 0)
+            return lrnn_fail(LRNN_ERR_ARG, "smc: the encoder proposal needs a model with an "
+                                           "encoder (--enc-kernels)");
+        if (c->noise_z == LRNN_NOISE_FULL || c->noise_z0 == LRNN_NOISE_FULL)
+            return lrnn_fail(LRNN_ERR_ARG, "smc: the encoder proposal multiplies diagonal "
+                                           "Gaussians; use --noise-z diag --noise-z0 diag");
+    }
+    if (p->t_forward < 0)
+        return lrnn_fail(LRNN_ERR_ARG, "smc: t_forward = %d must be >= 0", p->t_forward);
     return LRNN_OK;
 }
 
-static const char *const proposal_names[] = {"bootstrap", "optimal"};
+static const char *const proposal_names[] = {"bootstrap", "optimal", "encoder"};
 static const char *const weights_names[] = {"analytic", "ratio"};
 static const char *const resample_names[] = {"systematic", "multinomial"};
 
@@ -107,17 +126,18 @@ static lrnn_status parse_choice(const char *what, const char *const *names, int 
                                 const char *s, int *out) {
     for (int i = 0; i < count; i++)
         if (s && !strcmp(s, names[i])) return *out = i, LRNN_OK;
-    return lrnn_fail(LRNN_ERR_ARG, "unknown %s '%s' (choose from %s, %s)", what, s ? s : "",
-                     names[0], names[1]);
+    return lrnn_fail(LRNN_ERR_ARG, "unknown %s '%s' (choose from %s, %s%s%s)", what, s ? s : "",
+                     names[0], names[1], count > 2 ? ", " : "", count > 2 ? names[2] : "");
 }
 
 #define SMC_ENUM(type, table, what)                                                            \
     const char *type##_name(type v) {                                                          \
-        return (int)v >= 0 && (int)v < 2 ? table[v] : "?";                                     \
+        int n = (int)(sizeof table / sizeof table[0]);                                         \
+        return (int)v >= 0 && (int)v < n ? table[v] : "?";                                     \
     }                                                                                          \
     lrnn_status type##_parse(const char *s, type *out) {                                       \
         int v = 0;                                                                             \
-        lrnn_status st = parse_choice(what, table, 2, s, &v);                                  \
+        lrnn_status st = parse_choice(what, table, (int)(sizeof table / sizeof table[0]), s, &v); \
         if (!st) *out = (type)v;                                                               \
         return st;                                                                             \
     }
@@ -143,7 +163,8 @@ static size_t tape_layout(const lrnn_smc *s, tape *t, double *base) {
     TAKE(lw, T * K), TAKE(logw_prev, T * K), TAKE(prob, T * K);
     TAKE(v, T * U), TAKE(vbar, T * U), TAKE(cin, T * S), TAKE(cinbar, T * S);
     TAKE(work, K * XN), TAKE(work2, K * XN), TAKE(yhat, K * XN), TAKE(ybar, K * XN);
-    TAKE(Yhat, s->params.proposal == LRNN_PROPOSAL_BOOTSTRAP ? T * K * X : 0);
+    bool sampled_obs = s->params.proposal != LRNN_PROPOSAL_OPTIMAL || s->params.t_forward > 0;
+    TAKE(Yhat, sampled_obs ? T * K * X : 0);
     TAKE(mubar, K * R), TAKE(ztbar, K * R), TAKE(vec, 4 * wide), TAKE(kvec, 4 * K);
     TAKE(Lbar, R * R), TAKE(L0bar, R * R), TAKE(dbar, X), TAKE(Hbar, X * R), TAKE(Cvbar, X * U);
     TAKE(abar, R);
@@ -172,6 +193,7 @@ lrnn_status lrnn_smc_create(const lrnn_model *model, const lrnn_smc_params *p, s
     s->R = (size_t)c->rank, s->N = (size_t)c->units, s->X = (size_t)c->channels;
     s->U = (size_t)c->inputs, s->K = (size_t)p->particles, s->max_T = max_T;
     s->total = model->layout.total;
+    s->enc = lrnn_model_encoder_config(c);
 #ifdef _OPENMP
     s->threads = threads > 0 ? threads : omp_get_max_threads();
 #else
@@ -206,6 +228,9 @@ void lrnn_smc_free(lrnn_smc *s) {
     free(s->resampled);
     free(s->trial_grad);
     free(s->trial_bound);
+    lrnn_encoder_workspace_free(s->enc_ws);
+    free(s->enc_y), free(s->enc_mask), free(s->enc_mean), free(s->enc_logvar);
+    free(s->enc_var), free(s->enc_dmean), free(s->enc_dlogvar);
     smc_pass_free(&s->pass);
     free(s);
 }
@@ -237,6 +262,26 @@ static lrnn_status ensure_batch_storage(lrnn_smc *s, size_t B, size_t T) {
             return lrnn_fail(LRNN_ERR_NOMEM, "smc: cannot allocate per-trial gradients");
         s->trial_cap = B;
     }
+    if (s->params.proposal == LRNN_PROPOSAL_ENCODER && B > s->enc_cap) {
+        lrnn_encoder_workspace_free(s->enc_ws);
+        free(s->enc_y), free(s->enc_mask), free(s->enc_mean), free(s->enc_logvar);
+        free(s->enc_var), free(s->enc_dmean), free(s->enc_dlogvar);
+        size_t n = B * s->max_T;
+        s->enc_y = malloc(n * s->X * sizeof *s->enc_y);
+        s->enc_mask = malloc(n * s->X);
+        s->enc_mean = malloc(n * s->R * sizeof(double));
+        s->enc_logvar = malloc(n * s->R * sizeof(double));
+        s->enc_var = malloc(n * s->R * sizeof(double));
+        s->enc_dmean = malloc(n * s->R * sizeof(double));
+        s->enc_dlogvar = malloc(n * s->R * sizeof(double));
+        s->enc_cap = 0;
+        if (!s->enc_y || !s->enc_mask || !s->enc_mean || !s->enc_logvar || !s->enc_var ||
+            !s->enc_dmean || !s->enc_dlogvar)
+            return lrnn_fail(LRNN_ERR_NOMEM, "smc: cannot allocate encoder storage");
+        lrnn_status st = lrnn_encoder_workspace_create(&s->enc, s->max_T, B, &s->enc_ws);
+        if (st) return st;
+        s->enc_cap = B;
+    }
     return LRNN_OK;
 }
 
@@ -252,6 +297,12 @@ typedef struct trial_ctx {
     double *eps;         /* T x K x R */
     int *anc;            /* T x K (row t: ancestors of the predecessors of step t) */
     uint8_t *resampled;  /* T (entry t: step t's predecessors were resampled) */
+    size_t T_obs;        /* steps shown to the proposal; T_obs..T-1: forward tail */
+    /* encoder proposal: per step, the encoder's mean and variance (T_obs x R) and their
+     * adjoints; v_z, v_z0: diagonal transition variances (R) and their adjoints */
+    const double *mu_e, *s_e;
+    double *mu_e_bar, *s_e_bar;
+    double v_z[64], v_z0[64], v_z_bar[64], v_z0_bar[64];
     smc_adjoint adj;
 } trial_ctx;
 
@@ -328,8 +379,8 @@ static void obs_loglik(const trial_ctx *c, size_t t, const uint8_t *obs, size_t 
         double acc = 0.0;
         for (size_t i = 0; i < X; i++) {
             if (!seen(obs, i)) continue;
-            if (poisson) {
-                acc += y[i] * log(yhat[i]) - yhat[i] - cst[i];
+            if (poisson) { /* counts are mostly 0: the log only where y > 0 */
+                acc += (y[i] > 0.0 ? y[i] * log(yhat[i]) : 0.0) - yhat[i] - cst[i];
             } else {
                 double r = y[i] - yhat[i];
                 acc += -0.5 * r * r / P->var_x[i] - 0.5 * cst[i] - 0.5 * LOG_2PI;
@@ -375,16 +426,26 @@ static lrnn_status proposal_forward(trial_ctx *c, size_t t) {
     const uint8_t *obs = mask_row(c, t);
     double *Z = c->t->z + t * K * R, *Mup = c->t->mup + t * K * R, *lw = c->t->lw + t * K;
     const double *eps = c->eps + t * K * R;
-    if (P->sp.proposal == LRNN_PROPOSAL_BOOTSTRAP) {
-        const double *L = t == 0 ? P->d.L_z0 : P->d.L_z;
-        for (size_t k = 0; k < K; k++) {
-            memcpy(Z + k * R, Mup + k * R, R * sizeof *Z);
-            dense_mv(R, R, L, eps + k * R, Z + k * R, 1);
+    if (t >= c->T_obs || P->sp.proposal != LRNN_PROPOSAL_OPTIMAL) {
+        /* bootstrap (also every step of the forward tail) or encoder: sample, then weigh by
+         * log p(y_t | z) plus the encoder's correction log p(z | z_prev) - log q(z) */
+        double *corr = c->t->kvec; /* the backward's scratch, free during the forward */
+        if (t >= c->T_obs || P->sp.proposal == LRNN_PROPOSAL_BOOTSTRAP) {
+            const double *L = t == 0 ? P->d.L_z0 : P->d.L_z;
+            for (size_t k = 0; k < K; k++) {
+                memcpy(Z + k * R, Mup + k * R, R * sizeof *Z);
+                dense_mv(R, R, L, eps + k * R, Z + k * R, 1);
+                corr[k] = 0.0;
+            }
+        } else {
+            smc_encoder_sample(R, K, t == 0 ? c->v_z0 : c->v_z, c->mu_e + t * R, c->s_e + t * R,
+                               Mup, eps, Z, corr);
         }
         smc_observation_forward(P, K, Z, P->U ? c->t->cin + t * P->kp.S : NULL,
                                 P->U ? c->t->v + t * P->U : NULL, c->t->Yhat + t * K * X,
                                 c->t->work);
         obs_loglik(c, t, obs, K, c->t->Yhat + t * K * X, lw, c->t->ytbar); /* ytbar: scratch */
+        for (size_t k = 0; k < K; k++) lw[k] += corr[k];
         return LRNN_OK;
     }
     lrnn_status st;
@@ -475,8 +536,8 @@ static lrnn_status trial_forward(trial_ctx *c, uint64_t seed, uint64_t draw, dou
         if (t + 1 == T) break;
         double *next = c->t->logw_prev + (t + 1) * K;
         if (!c->s->replay) {
-            bool resample = true;
-            if (P->sp.ess_threshold < 1.0) {
+            bool resample = t < c->T_obs; /* never inside the forward tail */
+            if (resample && P->sp.ess_threshold < 1.0) {
                 /* ESS = (sum w)^2 / sum w^2 = 1 / sum p^2 of the carried weights */
                 double s2 = 0.0;
                 for (size_t k = 0; k < K; k++) s2 += prob[k] * prob[k];
@@ -504,12 +565,13 @@ static void add_outer_lower(size_t R, double scale, const double *x, const doubl
         for (size_t b = 0; b <= a; b++) A[a * R + b] += scale * x[a] * y[b];
 }
 
-/* Backward of the bootstrap proposal at step t: Mubar from zbar_t and the weights' adjoints. */
-static void bootstrap_backward(trial_ctx *c, size_t t, const double *omega, double *Mubar) {
+/* Backward of log p(y_t | z) at the sampled particles (bootstrap and encoder proposals): the
+ * adjoints of z_t accumulate in zbar_t, and the readout's in adj. */
+static void sampled_observation_backward(trial_ctx *c, size_t t, const double *omega) {
     const smc_pass *P = c->pass;
     size_t R = P->R, K = P->K, X = P->X, U = P->U;
     const uint8_t *obs = mask_row(c, t);
-    const double *Z = c->t->z + t * K * R, *eps = c->eps + t * K * R;
+    const double *Z = c->t->z + t * K * R;
     size_t S = P->kp.S;
     const double *cin = U ? c->t->cin + t * S : NULL, *v = U ? c->t->v + t * U : NULL;
     const double *Yhat = c->t->Yhat + t * K * X; /* from the forward pass */
@@ -531,12 +593,31 @@ static void bootstrap_backward(trial_ctx *c, size_t t, const double *omega, doub
     double *Zbar = c->t->zbar + t * K * R;
     smc_observation_backward(P, K, Z, cin, v, Ybar, Zbar, U ? c->t->cinbar + t * S : NULL,
                              U ? c->t->vbar + t * U : NULL, &c->adj, c->t->work, c->t->work2);
+}
+
+/* Backward of the bootstrap proposal at step t: Mubar from zbar_t and the weights' adjoints. */
+static void bootstrap_backward(trial_ctx *c, size_t t, const double *omega, double *Mubar) {
+    const smc_pass *P = c->pass;
+    size_t R = P->R, K = P->K;
+    const double *eps = c->eps + t * K * R, *Zbar = c->t->zbar + t * K * R;
+    sampled_observation_backward(c, t, omega);
     /* z = mu_p + L eps */
     double *Lbar = t == 0 ? c->adj.L0bar : c->adj.Lbar;
     for (size_t k = 0; k < K; k++) {
         memcpy(Mubar + k * R, Zbar + k * R, R * sizeof *Mubar);
         add_outer_lower(R, 1.0, Zbar + k * R, eps + k * R, Lbar);
     }
+}
+
+/* Backward of the encoder proposal at step t (spec 3.5, encoder_proposal.c). */
+static void encoder_backward(trial_ctx *c, size_t t, const double *omega, double *Mubar) {
+    const smc_pass *P = c->pass;
+    size_t R = P->R, K = P->K;
+    sampled_observation_backward(c, t, omega);
+    smc_encoder_backward(R, K, t == 0 ? c->v_z0 : c->v_z, c->mu_e + t * R, c->s_e + t * R,
+                         c->t->mup + t * K * R, c->eps + t * K * R, c->t->z + t * K * R, omega,
+                         c->t->zbar + t * K * R, Mubar, t == 0 ? c->v_z0_bar : c->v_z_bar,
+                         c->mu_e_bar + t * R, c->s_e_bar + t * R);
 }
 
 /* The optimal proposal's matrices at one step and the adjoints they accumulate. */
@@ -785,8 +866,12 @@ static lrnn_status trial_backward(trial_ctx *c, double scale) {
         }
         memcpy(carry, s0, K * sizeof *carry);
         double *Mubar = tp->mubar;
-        if (P->sp.proposal == LRNN_PROPOSAL_BOOTSTRAP) bootstrap_backward(c, t, omega, Mubar);
-        else optimal_backward(c, t, omega, Mubar, &st);
+        if (t >= c->T_obs || P->sp.proposal == LRNN_PROPOSAL_BOOTSTRAP)
+            bootstrap_backward(c, t, omega, Mubar);
+        else if (P->sp.proposal == LRNN_PROPOSAL_ENCODER)
+            encoder_backward(c, t, omega, Mubar);
+        else
+            optimal_backward(c, t, omega, Mubar, &st);
         if (st) return st;
         if (t == 0) {
             initial_backward(c, Mubar);
@@ -802,6 +887,13 @@ static lrnn_status trial_backward(trial_ctx *c, double scale) {
         }
     }
     inputs_backward(c);
+    if (P->sp.proposal == LRNN_PROPOSAL_ENCODER) {
+        /* diagonal variances v_d = L_dd^2 */
+        for (size_t d = 0; d < R; d++) {
+            c->adj.Lbar[d * R + d] += 2.0 * P->d.L_z[d * R + d] * c->v_z_bar[d];
+            c->adj.L0bar[d * R + d] += 2.0 * P->d.L_z0[d * R + d] * c->v_z0_bar[d];
+        }
+    }
     smc_units_fold(P, tp->units, &c->adj);
     for (size_t i = 0; i < X; i++) {
         for (size_t a = 0; a < R; a++) c->adj.Hbar[i * R + a] += tp->HbarT[a * P->kp.XP + i];
@@ -816,6 +908,49 @@ static lrnn_status trial_backward(trial_ctx *c, double scale) {
 }
 
 /* ---------------------------------------------------------------------------------------- */
+
+/* The encoder over the batch's windows without their forward tails (B x T_obs x X), before
+ * the trials run: mean and variance s = clamp(exp(logvar), 1e-8, 100) per step (spec 3.5). */
+static lrnn_status encoder_forward(lrnn_smc *s, const smc_pass *pass, const lrnn_batch *batch,
+                                   size_t T_obs) {
+    size_t B = batch->B, T = batch->T, X = s->X, R = s->R;
+    const double *y = batch->y;
+    const uint8_t *mask = batch->mask;
+    if (T_obs < T) { /* drop the tails: the encoder must not see them */
+        for (size_t b = 0; b < B; b++) {
+            memcpy(s->enc_y + b * T_obs * X, y + b * T * X, T_obs * X * sizeof *y);
+            if (mask) memcpy(s->enc_mask + b * T_obs * X, mask + b * T * X, T_obs * X);
+        }
+        y = s->enc_y, mask = mask ? s->enc_mask : NULL;
+    }
+    lrnn_status st = lrnn_encoder_forward(&s->enc, pass->p.encoder, s->enc_ws, B, T_obs, y, X,
+                                          mask, s->enc_mean, s->enc_logvar);
+    if (st) return lrnn_fail_context(st, "smc: encoder");
+    size_t n = B * T_obs * R;
+    for (size_t i = 0; i < n; i++) {
+        double v = exp(s->enc_logvar[i]);
+        s->enc_var[i] = v < 1e-8 ? 1e-8 : v > 100.0 ? 100.0 : v;
+    }
+    memset(s->enc_dmean, 0, n * sizeof *s->enc_dmean);
+    memset(s->enc_dlogvar, 0, n * sizeof *s->enc_dlogvar);
+    return LRNN_OK;
+}
+
+/* The trials' adjoints of the encoder's outputs back into its parameters: the variance
+ * adjoints (in enc_dlogvar) become log-variance adjoints, zero where the clamp is active. */
+static lrnn_status encoder_backward_batch(lrnn_smc *s, const smc_pass *pass,
+                                          const lrnn_model *model, size_t B, size_t T_obs,
+                                          double *grad) {
+    size_t n = B * T_obs * s->R;
+    for (size_t i = 0; i < n; i++) {
+        double v = exp(s->enc_logvar[i]);
+        s->enc_dlogvar[i] = v < 1e-8 || v > 100.0 ? 0.0 : s->enc_dlogvar[i] * v;
+    }
+    double *enc_grad = grad + (pass->p.encoder - lrnn_model_params_const(model));
+    lrnn_status st = lrnn_encoder_backward(&s->enc, pass->p.encoder, s->enc_ws, s->enc_dmean,
+                                           s->enc_dlogvar, enc_grad);
+    return st ? lrnn_fail_context(st, "smc: encoder backward") : LRNN_OK;
+}
 
 lrnn_status lrnn_smc_bound(lrnn_smc *s, const lrnn_model *model, const lrnn_batch *batch,
                            uint64_t seed, uint64_t draw, double *bound, double *grad,
@@ -835,6 +970,13 @@ lrnn_status lrnn_smc_bound(lrnn_smc *s, const lrnn_model *model, const lrnn_batc
     smc_pass *pass = &s->pass;
     if ((st = smc_pass_update(pass, model))) return st;
     size_t B = batch->B, T = batch->T, K = s->K, R = s->R;
+    if ((size_t)s->params.t_forward >= T)
+        return lrnn_fail(LRNN_ERR_ARG, "smc: a forward tail of %d steps leaves nothing of "
+                                       "windows of %zu steps",
+                         s->params.t_forward, T);
+    size_t T_obs = T - (size_t)s->params.t_forward;
+    bool encoder = s->params.proposal == LRNN_PROPOSAL_ENCODER;
+    if (encoder && (st = encoder_forward(s, pass, batch, T_obs))) return st;
     double scale = 1.0 / ((double)T * (double)B);
     int failed = 0;
     char message[512] = "";
@@ -850,7 +992,15 @@ lrnn_status lrnn_smc_bound(lrnn_smc *s, const lrnn_model *model, const lrnn_batc
                        .u = batch->u ? batch->u + b * T * s->U : NULL,
                        .mask = batch->mask ? batch->mask + b * T * s->X : NULL,
                        .eps = s->eps + b * T * K * R, .anc = s->anc + b * T * K,
-                       .resampled = s->resampled + b * T};
+                       .resampled = s->resampled + b * T, .T_obs = T_obs};
+        if (encoder) {
+            c.mu_e = s->enc_mean + b * T_obs * R, c.s_e = s->enc_var + b * T_obs * R;
+            c.mu_e_bar = s->enc_dmean + b * T_obs * R, c.s_e_bar = s->enc_dlogvar + b * T_obs * R;
+            for (size_t d = 0; d < R; d++) {
+                c.v_z[d] = pass->d.L_z[d * R + d] * pass->d.L_z[d * R + d];
+                c.v_z0[d] = pass->d.L_z0[d * R + d] * pass->d.L_z0[d * R + d];
+            }
+        }
         double *slot = s->trial_grad + b * s->total;
         c.adj = (smc_adjoint){.grad = slot, .g = lrnn_param_view_of(&model->layout, slot),
                               .Lbar = tp->Lbar,
@@ -883,6 +1033,7 @@ lrnn_status lrnn_smc_bound(lrnn_smc *s, const lrnn_model *model, const lrnn_batc
             const double *gb = s->trial_grad + b * s->total;
             for (size_t i = 0; i < s->total; i++) grad[i] += gb[i];
         }
+        if (encoder) return encoder_backward_batch(s, pass, model, B, T_obs, grad);
     }
     return LRNN_OK;
 }

@@ -133,7 +133,7 @@ void smc_transition_backward(const smc_pass *pass, double *table, size_t K, cons
                              const double *cin, const double *Mubar, double *Zbar,
                              double *cinbar, smc_adjoint *adj);
 
-/* Observation mean over K rows (any readout and nonlinearity). work: K x N. */
+/* Observation mean over K rows (any readout and nonlinearity). work: K x max(N, X). */
 void smc_observation_forward(const smc_pass *pass, size_t K, const double *Z, const double *cin,
                              const double *v, double *Yhat, double *work);
 /* Backward given Yhatbar: Zbar accumulated, cinbar (N) and vbar (U) accumulated. work: K x N,
@@ -148,6 +148,18 @@ void smc_observation_backward(const smc_pass *pass, size_t K, const double *Z, c
 void smc_resample(lrnn_resample kind, size_t K, const double *prob, const double *u01, int *anc,
                   double *scratch);
 double smc_logsumexp(size_t K, const double *x);
+
+/* Encoder proposal of one step (spec 3.5; encoder_proposal.c): K samples Z from the product of
+ * N(mu_p, diag v) (Mup: K x R) and N(mu_e, diag s), with lw[k] set to the weight correction
+ * log p(z|z_prev) - log q(z). v, mu_e, s: R. */
+void smc_encoder_sample(size_t R, size_t K, const double *v, const double *mu_e, const double *s,
+                        const double *Mup, const double *eps, double *Z, double *lw);
+/* Its backward: Zbar is the adjoint of Z from the observation and the future, om that of the
+ * weights. Mubar (K x R) written; vbar, mu_e_bar, s_bar (R) accumulated. */
+void smc_encoder_backward(size_t R, size_t K, const double *v, const double *mu_e,
+                          const double *s, const double *Mup, const double *eps, const double *Z,
+                          const double *om, const double *Zbar, double *Mubar, double *vbar,
+                          double *mu_e_bar, double *s_bar);
 /* log sum_k exp(x_k) as smc_logsumexp, and prob_k = exp(x_k - that) from the same exponentials
  * (K exps, not 2K). prob is left unset when the result is not finite. */
 double smc_normalise(size_t K, const double *x, double *prob);

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/vmath.h"
 #include "infer/rows.h"
 #include "infer/smc_internal.h"
 
@@ -73,14 +74,47 @@ void smc_transition_backward(const smc_pass *pass, double *table, size_t K, cons
     pass->kern->backward(&pass->kp, table, K, Z, cin, Mubar, Zbar, cinbar, adj->abar);
 }
 
-static double nonlin_derivative(lrnn_obs_nonlin g, double pre) {
+/* Output nonlinearity g over n values in place (lrnn_obs_nonlin_apply, with the exponentials
+ * and logarithms of whole arrays at once). tmp: n. */
+static void nonlin_forward(lrnn_obs_nonlin g, size_t n, double *restrict y, double *restrict tmp) {
     switch (g) {
-    case LRNN_G_IDENTITY: return 1.0;
-    case LRNN_G_EXP: return exp(pre);
-    case LRNN_G_RELU: return pre > 0.0 ? 1.0 : 0.0;
-    case LRNN_G_SOFTPLUS: return 1.0 / (1.0 + exp(-pre)); /* sigmoid */
+    case LRNN_G_IDENTITY: return;
+    case LRNN_G_EXP:
+        vm_exp(n, y, y);
+        for (size_t i = 0; i < n; i++) y[i] += 1e-10;
+        return;
+    case LRNN_G_RELU:
+        for (size_t i = 0; i < n; i++) y[i] = (y[i] > 0.0 ? y[i] : 0.0) + 1e-10;
+        return;
+    case LRNN_G_SOFTPLUS: /* max(y, 0) + log1p(exp(-|y|)): no overflow */
+        for (size_t i = 0; i < n; i++) tmp[i] = -fabs(y[i]);
+        vm_exp(n, tmp, tmp);
+        vm_log1p(n, tmp, tmp);
+        for (size_t i = 0; i < n; i++) y[i] = (y[i] > 0.0 ? y[i] : 0.0) + tmp[i] + 1e-6;
+        return;
     }
-    return 1.0;
+}
+
+/* In place: Pre <- Ybar . g'(Pre) over n values. */
+static void nonlin_backward(lrnn_obs_nonlin g, size_t n, const double *restrict Ybar,
+                            double *restrict Pre) {
+    switch (g) {
+    case LRNN_G_IDENTITY:
+        memcpy(Pre, Ybar, n * sizeof *Pre);
+        return;
+    case LRNN_G_EXP:
+        vm_exp(n, Pre, Pre);
+        for (size_t i = 0; i < n; i++) Pre[i] *= Ybar[i];
+        return;
+    case LRNN_G_RELU:
+        for (size_t i = 0; i < n; i++) Pre[i] = Pre[i] > 0.0 ? Ybar[i] : 0.0;
+        return;
+    case LRNN_G_SOFTPLUS: /* sigmoid(pre) = 1 / (1 + exp(-pre)) */
+        for (size_t i = 0; i < n; i++) Pre[i] = -Pre[i];
+        vm_exp(n, Pre, Pre);
+        for (size_t i = 0; i < n; i++) Pre[i] = Ybar[i] / (1.0 + Pre[i]);
+        return;
+    }
 }
 
 /* Pre-nonlinearity readout over K rows (any readout), rows of Z given. Affine: Pre = B_z^T z +
@@ -122,9 +156,7 @@ static void readout_pre(const smc_pass *pass, size_t K, const double *Z, const d
 void smc_observation_forward(const smc_pass *pass, size_t K, const double *Z, const double *cin,
                              const double *v, double *Yhat, double *work) {
     readout_pre(pass, K, Z, cin, v, Yhat, work);
-    lrnn_obs_nonlin g = pass->c->obs_nonlin;
-    if (g != LRNN_G_IDENTITY)
-        for (size_t i = 0; i < K * pass->X; i++) Yhat[i] = lrnn_obs_nonlin_apply(g, Yhat[i]);
+    nonlin_forward(pass->c->obs_nonlin, K * pass->X, Yhat, work); /* the currents are done */
 }
 
 /* Backward of the readout given Prebar (K x X, overwritten for one-to-one). */
@@ -192,7 +224,7 @@ void smc_observation_backward(const smc_pass *pass, size_t K, const double *Z, c
     } else {
         /* pre for g'(pre), and for one-to-one the currents x in work */
         readout_pre(pass, K, Z, cin, v, Prebar, work);
-        for (size_t i = 0; i < KX; i++) Prebar[i] = Yhatbar[i] * nonlin_derivative(gfun, Prebar[i]);
+        nonlin_backward(gfun, KX, Yhatbar, Prebar);
     }
     BY_RANK(pass->R, readout_rows_backward, pass, K, Z, v, Prebar, Zbar, cinbar, vbar, adj,
             work);

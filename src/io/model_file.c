@@ -121,6 +121,8 @@ static herr_t attr_write_field(hid_t obj, const lrnn_config_field *f) {
         return h5_attr_write_string(obj, f->name, f->s);
     case LRNN_FIELD_U64:
         return h5_attr_write(obj, f->name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &f->u);
+    case LRNN_FIELD_LIST:
+        return h5_attr_write_string(obj, f->name, f->list);
     }
     return -1;
 }
@@ -507,6 +509,8 @@ static lrnn_status read_field(hid_t group, lrnn_config_field *f, char *text, siz
         if ((s = attr_read_string(group, f->name, where, path, text, cap))) return s;
         f->s = text;
         return LRNN_OK;
+    case LRNN_FIELD_LIST:
+        return attr_read_string(group, f->name, where, path, f->list, sizeof f->list);
     }
     return lrnn_fail(LRNN_ERR_FORMAT, "%s: unknown config field kind", path);
 }

@@ -36,9 +36,19 @@ lrnn_model_config lrnn_model_default_config(void) {
         .train_neuron_bias = true,
         .train_wu = true,
         .weight_dist = LRNN_WEIGHTS_UNIFORM,
+        .heldout_channels = 0,
+        .encoder = lrnn_encoder_default_params(),
         .seed = 1,
     };
+    c.encoder.layers = 0; /* no encoder unless asked for; the other fields are its defaults */
     return c;
+}
+
+lrnn_encoder_config lrnn_model_encoder_config(const lrnn_model_config *c) {
+    lrnn_encoder_config e = c->encoder;
+    e.channels = c->channels - c->heldout_channels;
+    e.rank = c->rank;
+    return e;
 }
 
 /* Largest sizes accepted: far above any published configuration, low enough that the
@@ -99,6 +109,15 @@ lrnn_status lrnn_model_config_check(const lrnn_model_config *c) {
         (c->obs_nonlin == LRNN_G_IDENTITY))
         return lrnn_fail(LRNN_ERR_ARG, "model config: Poisson observations need a positive "
                                        "rate: use --obs-nonlin softplus, exp or relu");
+    if (c->heldout_channels < 0 || c->heldout_channels >= c->channels)
+        return lrnn_fail(LRNN_ERR_ARG, "model config: heldout_channels = %d must leave at least "
+                                       "one of the %d channels held in",
+                         c->heldout_channels, c->channels);
+    if (c->encoder.layers > 0) {
+        lrnn_encoder_config e = lrnn_model_encoder_config(c);
+        s = lrnn_encoder_params_check(&e);
+        if (s) return lrnn_fail_context(s, "model config");
+    }
     return LRNN_OK;
 }
 

@@ -6,7 +6,16 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* "21,11,1" from the first n values (n <= 0: ""); 64 characters hold 7 values of 8 digits. */
+static void list_text(const int *values, int n, char out[64]) {
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < n && used < 64; i++)
+        used += (size_t)snprintf(out + used, 64 - used, "%s%d", i ? "," : "", values[i]);
+}
 
 void lrnn_model_config_fields(const lrnn_model_config *c, lrnn_config_field *out) {
     int k = 0;
@@ -17,12 +26,16 @@ void lrnn_model_config_fields(const lrnn_model_config *c, lrnn_config_field *out
 #define GET_ENUM(f, type)                                                                          \
     out[k++] = (lrnn_config_field){.name = #f, .kind = LRNN_FIELD_ENUM, .s = type##_name(c->f)};
 #define GET_U64(f) out[k++] = (lrnn_config_field){.name = #f, .kind = LRNN_FIELD_U64, .u = c->f};
-    LRNN_CONFIG_FIELDS(GET_INT, GET_DBL, GET_BOOL, GET_ENUM, GET_U64)
+#define GET_LIST(f, count)                                                                         \
+    out[k] = (lrnn_config_field){.name = #f, .kind = LRNN_FIELD_LIST};                             \
+    list_text(c->f, (count), out[k++].list);
+    LRNN_CONFIG_FIELDS(GET_INT, GET_DBL, GET_BOOL, GET_ENUM, GET_U64, GET_LIST)
 #undef GET_INT
 #undef GET_DBL
 #undef GET_BOOL
 #undef GET_ENUM
 #undef GET_U64
+#undef GET_LIST
 }
 
 static lrnn_status set_int(const lrnn_config_field *f, int *dst) {
@@ -58,7 +71,49 @@ SET_ENUM_FN(lrnn_readout)
 SET_ENUM_FN(lrnn_readout_from)
 SET_ENUM_FN(lrnn_obs_nonlin)
 SET_ENUM_FN(lrnn_weight_dist)
+SET_ENUM_FN(lrnn_encoder_act)
+SET_ENUM_FN(lrnn_encoder_pad_location)
+SET_ENUM_FN(lrnn_encoder_pad_mode)
 #undef SET_ENUM_FN
+
+/* Parse "21,11,1" into at most cap positive ints; *n is the count ("" gives 0). */
+static lrnn_status parse_list(const lrnn_config_field *f, int *values, int cap, int *n) {
+    const char *p = f->list;
+    *n = 0;
+    while (*p) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > INT_MAX || (*end && *end != ','))
+            return lrnn_fail(LRNN_ERR_ARG, "config field '%s' = '%s' is not a list of positive "
+                                           "integers such as 21,11,1",
+                             f->name, f->list);
+        if (*n == cap)
+            return lrnn_fail(LRNN_ERR_ARG, "config field '%s' = '%s' has more than %d entries",
+                             f->name, f->list, cap);
+        values[(*n)++] = (int)v;
+        p = *end ? end + 1 : end;
+    }
+    return LRNN_OK;
+}
+
+/* encoder.kernel sets the number of layers; encoder.hidden (after it in field order) must have
+ * one entry fewer. */
+static lrnn_status set_list(lrnn_model_config *c, const lrnn_config_field *f) {
+    int n;
+    lrnn_status s;
+    if (strcmp(f->name, "encoder.kernel") == 0) {
+        if ((s = parse_list(f, c->encoder.kernel, LRNN_ENCODER_MAX_LAYERS, &n))) return s;
+        c->encoder.layers = n;
+        return LRNN_OK;
+    }
+    if ((s = parse_list(f, c->encoder.hidden, LRNN_ENCODER_MAX_LAYERS - 1, &n))) return s;
+    int want = c->encoder.layers > 0 ? c->encoder.layers - 1 : 0;
+    if (n != want)
+        return lrnn_fail(LRNN_ERR_ARG, "config field 'encoder.hidden' = '%s' needs %d entries "
+                                       "for the %d encoder layers",
+                         f->list, want, c->encoder.layers);
+    return LRNN_OK;
+}
 
 lrnn_status lrnn_model_config_set_field(lrnn_model_config *c, const lrnn_config_field *f) {
 #define SET_INT(m)                                                                                 \
@@ -77,7 +132,10 @@ lrnn_status lrnn_model_config_set_field(lrnn_model_config *c, const lrnn_config_
         c->m = f->u;                                                                               \
         return LRNN_OK;                                                                            \
     }
-    LRNN_CONFIG_FIELDS(SET_INT, SET_DBL, SET_BOOL, SET_ENUM, SET_U64)
+#define SET_LIST(m, count)                                                                         \
+    if (strcmp(f->name, #m) == 0) return set_list(c, f);
+    LRNN_CONFIG_FIELDS(SET_INT, SET_DBL, SET_BOOL, SET_ENUM, SET_U64, SET_LIST)
+#undef SET_LIST
 #undef SET_INT
 #undef SET_DBL
 #undef SET_BOOL
@@ -96,6 +154,8 @@ static json_t *field_json(const lrnn_config_field *f) {
         return json_boolean(f->i);
     case LRNN_FIELD_ENUM:
         return json_string(f->s);
+    case LRNN_FIELD_LIST:
+        return json_string(f->list);
     case LRNN_FIELD_U64: {
         /* JSON integers in jansson are int64; a larger seed is written as a decimal string
          * rather than wrapped to a wrong number. */

@@ -12,7 +12,7 @@
 
 /* X-macro over every field, in struct order. ENUM also names the enum type, whose
  * <type>_name/<type>_parse functions convert it to and from text. */
-#define LRNN_CONFIG_FIELDS(INT, DBL, BOOL, ENUM, U64)                                              \
+#define LRNN_CONFIG_FIELDS(INT, DBL, BOOL, ENUM, U64, LIST)                                              \
     INT(rank)                                                                                      \
     INT(units)                                                                                     \
     INT(channels)                                                                                  \
@@ -41,13 +41,23 @@
     BOOL(train_neuron_bias)                                                                        \
     BOOL(train_wu)                                                                                 \
     ENUM(weight_dist, lrnn_weight_dist)                                                            \
+    INT(heldout_channels)                                                                          \
+    LIST(encoder.kernel, c->encoder.layers)                                                        \
+    LIST(encoder.hidden, c->encoder.layers - 1)                                                    \
+    ENUM(encoder.activation, lrnn_encoder_act)                                                     \
+    DBL(encoder.leaky_slope)                                                                       \
+    ENUM(encoder.pad_location, lrnn_encoder_pad_location)                                          \
+    ENUM(encoder.pad_mode, lrnn_encoder_pad_mode)                                                  \
+    BOOL(encoder.mask_channels)                                                                    \
+    BOOL(encoder.constant_var)                                                                     \
+    DBL(encoder.init_scale)                                                                        \
     U64(seed)
 
 #define LRNN_CONFIG_FIELD_ONE_(...) +1
 enum {
     LRNN_CONFIG_FIELD_COUNT =
         0 LRNN_CONFIG_FIELDS(LRNN_CONFIG_FIELD_ONE_, LRNN_CONFIG_FIELD_ONE_, LRNN_CONFIG_FIELD_ONE_,
-                             LRNN_CONFIG_FIELD_ONE_, LRNN_CONFIG_FIELD_ONE_)
+                             LRNN_CONFIG_FIELD_ONE_, LRNN_CONFIG_FIELD_ONE_, LRNN_CONFIG_FIELD_ONE_)
 };
 
 typedef enum lrnn_field_kind {
@@ -56,6 +66,7 @@ typedef enum lrnn_field_kind {
     LRNN_FIELD_BOOL,   /* bool, uint8 0/1 */
     LRNN_FIELD_ENUM,   /* enum, its name as a string */
     LRNN_FIELD_U64,    /* uint64_t */
+    LRNN_FIELD_LIST,   /* int array with a count, as text "21,11,1" ("" when empty) */
 } lrnn_field_kind;
 
 typedef struct lrnn_config_field {
@@ -65,6 +76,7 @@ typedef struct lrnn_config_field {
     double d;      /* DOUBLE */
     uint64_t u;    /* U64 */
     const char *s; /* ENUM: a static name from <type>_name(), or text to parse when setting */
+    char list[64]; /* LIST */
 } lrnn_config_field;
 
 /* Fill out[0 .. LRNN_CONFIG_FIELD_COUNT) with the fields of c, in struct order. The names and

@@ -57,6 +57,9 @@ static void put_field(text_out *t, const lrnn_config_field *f) {
     case LRNN_FIELD_U64:
         put(t, "  %s: %" PRIu64 "\n", f->name, f->u);
         break;
+    case LRNN_FIELD_LIST:
+        put(t, "  %s: %s\n", f->name, f->list[0] ? f->list : "(none)");
+        break;
     }
 }
 

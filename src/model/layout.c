@@ -47,6 +47,22 @@ lrnn_status lrnn_param_layout_build(const lrnn_model_config *c, lrnn_param_layou
         add(l, "B_obs", 1, X, 0, c->train_obs_weights);
     }
     add(l, "bias_obs", 1, X, 0, c->train_obs_bias);
+    if (c->encoder.layers > 0) {
+        /* the encoder's own layout, shifted behind the model's parameters */
+        lrnn_encoder_config e = lrnn_model_encoder_config(c);
+        lrnn_param_layout enc;
+        if ((s = lrnn_encoder_layout(&e, &enc))) return s;
+        if (l->count + enc.count > LRNN_PARAM_MAX)
+            return lrnn_fail(LRNN_ERR_ARG, "model config: %d encoder layers need more than %d "
+                                           "parameter entries",
+                             c->encoder.layers, LRNN_PARAM_MAX);
+        for (int i = 0; i < enc.count; i++) {
+            lrnn_param_entry *dst = &l->entry[l->count++];
+            *dst = enc.entry[i];
+            dst->offset += l->total;
+        }
+        l->total += enc.total;
+    }
     return LRNN_OK;
 }
 
@@ -74,6 +90,7 @@ lrnn_param_view lrnn_param_view_of(const lrnn_param_layout *l, double *block) {
         .R_x = at(l, block, "R_x"),
         .B_obs = at(l, block, "B_obs"),
         .bias_obs = at(l, block, "bias_obs"),
+        .encoder = at(l, block, "enc_w0"),
     };
     return v;
 }

@@ -82,6 +82,10 @@ static void initialise(lrnn_model *model) {
     } else {
         for (size_t i = 0; i < X; i++) p.B_obs[i] = 1.0;
     }
+    if (p.encoder) {
+        lrnn_encoder_config e = lrnn_model_encoder_config(c);
+        lrnn_encoder_init(&e, p.encoder, c->seed); /* checked with the config */
+    }
 }
 
 lrnn_status lrnn_model_create(const lrnn_model_config *c, lrnn_model **out) {

@@ -9,7 +9,7 @@
  * A = s Rot(theta) - 0.9 I, so at the origin the map is s Rot(theta): an outward spiral
  * (s = 1.1) turning 2 pi / turn per step, bounded by the saturation into a limit cycle (turn 20
  * gives a period of about 33 steps). Process noise std 0.07, initial std 1. */
-lrnn_status lrnn_model_oscillator(int units, double turn, lrnn_model **out) {
+static lrnn_status oscillator(int units, double turn, bool poisson, lrnn_model **out) {
     *out = NULL;
     if (units < 2 || !(turn > 2.0))
         return lrnn_fail(LRNN_ERR_ARG, "oscillator: needs units >= 2 and a turn period > 2 "
@@ -23,6 +23,10 @@ lrnn_status lrnn_model_oscillator(int units, double turn, lrnn_model **out) {
     c.noise_z0 = LRNN_NOISE_FULL, c.init_noise_z0 = 1.0;
     c.noise_x = LRNN_NOISE_DIAG, c.init_noise_x = 0.1;
     c.init_state = LRNN_INIT_ZERO;
+    if (poisson) {
+        c.obs = LRNN_OBS_POISSON, c.obs_nonlin = LRNN_G_SOFTPLUS;
+        c.noise_z = c.noise_z0 = LRNN_NOISE_DIAG; /* the encoder proposal's (spec 3.5) */
+    }
     lrnn_model *model = NULL;
     lrnn_status s = lrnn_model_create(&c, &model);
     if (s) return s;
@@ -42,7 +46,22 @@ lrnn_status lrnn_model_oscillator(int units, double turn, lrnn_model **out) {
         for (int r = 0; r < R; r++) p.n[r * N + i] = (A[r * 2] * u0 + A[r * 2 + 1] * u1) / scale;
     }
     memset(p.h, 0, (size_t)N * sizeof *p.h);
-    memset(p.bias_obs, 0, (size_t)N * sizeof *p.bias_obs);
+    /* Poisson: rates softplus(4 U z - 3 + o_i) with U the orthonormal loadings (spec 9.2),
+     * i.e. 4/3 of the currents m z = 3 U z. The offsets o_i = cos(2.7 i) in [-1, 1] spread
+     * the neurons' mean rates (with o = 0 the evenly spaced loadings would make every neuron's
+     * statistics the same, and nothing per neuron could be compared). */
+    for (int i = 0; i < N; i++) {
+        p.bias_obs[i] = poisson ? -3.0 + cos(2.7 * i) : 0.0;
+        if (poisson) p.B_obs[i] = 4.0 / scale;
+    }
     *out = model;
     return LRNN_OK;
+}
+
+lrnn_status lrnn_model_oscillator(int units, double turn, lrnn_model **out) {
+    return oscillator(units, turn, false, out);
+}
+
+lrnn_status lrnn_model_oscillator_poisson(int units, double turn, lrnn_model **out) {
+    return oscillator(units, turn, true, out);
 }
