@@ -15,9 +15,10 @@
  *   continuous  N = 20, R = 2, X = 20, one-to-one readout of currents, full/full/diag noise
  *               0.1, optimal proposal, K = 64, B = 16, whole trials of 75 steps, 150 trials per
  *               epoch (10 batches, the last of 6 trials); data sampled from the model itself.
- *   spiking     (optional, like the spiking tutorial) N = X = 40, R = 2, Poisson one-to-one
- *               readout of currents through softplus, bootstrap proposal, K = 64, B = 10,
- *               T = 100; 10 batches per "epoch"; data sampled from the model.
+ *   spiking     the spiking tutorial: N = X = 40, R = 2, Poisson one-to-one readout of
+ *               currents through softplus, diag z / z0 noise 0.1, encoder proposal (CNN
+ *               kernels 21, 11, 1, channels 64, 64, GELU, causal), K = 64, B = 10, windows of
+ *               T = 100, 400 windows per epoch; data sampled from the model.
  *
  * Threads: lrnn_smc_create's `threads` sets the OpenMP team over the trials of a batch. The
  * filter calls no BLAS in its loops, but anything BLAS-backed inside that parallel region must
@@ -46,6 +47,7 @@ extern void openblas_set_num_threads(int) __attribute__((weak));
  * re-measurement on the same machine kind). */
 static const double REF_EEG_ISSUE = 11.1, REF_EEG_REMEASURED = 6.22;
 static const double REF_CONT_ISSUE = 2.8, REF_CONT_REMEASURED = 1.72;
+static const double REF_SPIKE_ISSUE = 17.0, REF_SPIKE_REMEASURED = 12.71;
 
 typedef struct bench_case {
     const char *name;
@@ -73,16 +75,27 @@ typedef struct bench_case {
  *                        log-likelihood (~4X), backward: yhat recomputed (2XR + 4X), ybar (4X),
  *                        readout backward (2XR + 2XR + 3X), Lbar (R^2)
  *                        -> K (8XR + 22X + 3R^2)
+ *   encoder proposal     per particle 8R (sample, weight) and 14R backward; the CNN once per
+ *                        step of a trial: 2 sum_l C_l k_l c_l forward, twice that backward
+ *                        (input and weight gradients), so 6 sum_l C_l k_l c_l in all
  *   weights              logsumexp, softmaxes, resampling: ~20 K
  * The transition is counted at every step although step 0 has none (1/T too many); the normal
  * draws (K R per step, Box-Muller through libm) are not counted. */
 static double flops_per_step(const bench_case *bc) {
     double K = bc->smc.particles, N = bc->model.units, R = bc->model.rank;
     double X = bc->model.channels;
+    double encoder = 0.0;
+    const lrnn_encoder_config *e = &bc->model.encoder;
+    for (int l = 0; l < e->layers; l++) {
+        double in = l == 0 ? X : e->hidden[l - 1];
+        double out = l + 1 < e->layers ? e->hidden[l] : 2.0 * R; /* mean and log-variance */
+        encoder += 6.0 * in * e->kernel[l] * out;
+    }
     double transition = 12 * K * N * R + 7 * K * N + 2 * K * R;
     double proposal = bc->smc.proposal == LRNN_PROPOSAL_OPTIMAL
                           ? K * (8 * X * R + 23 * R * R + 7 * X + 2 * R) + 6 * X * R + 6 * X
                           : K * (8 * X * R + 22 * X + 3 * R * R);
+    if (bc->smc.proposal == LRNN_PROPOSAL_ENCODER) proposal += K * 22 * R + encoder;
     return transition + proposal + 20 * K;
 }
 
@@ -117,15 +130,18 @@ static bench_case continuous_case(void) {
 }
 
 static bench_case spiking_case(void) {
-    bench_case bc = {.name = "spiking", .B = 10, .T = 100, .trials = 100};
+    bench_case bc = {.name = "spiking", .B = 10, .T = 100, .trials = 400,
+                     .ref_issue = REF_SPIKE_ISSUE, .ref_remeasured = REF_SPIKE_REMEASURED};
     lrnn_model_config *c = &bc.model;
     *c = lrnn_model_default_config();
     c->rank = 2, c->units = 40, c->channels = 40;
     c->obs = LRNN_OBS_POISSON, c->obs_nonlin = LRNN_G_SOFTPLUS;
     c->readout = LRNN_READOUT_ONE_TO_ONE, c->readout_from = LRNN_FROM_CURRENTS;
+    c->noise_z = c->noise_z0 = LRNN_NOISE_DIAG;
     c->init_noise_z = 0.1, c->init_noise_z0 = 0.1;
+    c->encoder = lrnn_encoder_default_params(); /* 21, 11, 1 / 64, 64, GELU, causal */
     bc.smc = lrnn_smc_default_params();
-    bc.smc.particles = 64, bc.smc.proposal = LRNN_PROPOSAL_BOOTSTRAP;
+    bc.smc.particles = 64, bc.smc.proposal = LRNN_PROPOSAL_ENCODER;
     return bc;
 }
 

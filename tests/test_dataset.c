@@ -153,6 +153,30 @@ static void test_nan_becomes_mask(void **state) {
     lrnn_array_free(&a);
 }
 
+/* Trials padded with all-NaN steps at the end get their lengths; a NaN inside a trial, or
+ * in only some channels of its last step, does not shorten it; an all-NaN trial is an error. */
+static void test_variable_length_trials(void **state) {
+    (void)state;
+    lrnn_array a;
+    size_t shape[3] = {3, 5, 2};
+    make_indexed(&a, LRNN_DTYPE_F64, 3, shape);
+    double *v = a.data;
+    for (size_t t = 3; t < 5; t++) v[(0 * 5 + t) * 2] = v[(0 * 5 + t) * 2 + 1] = NAN; /* 3 */
+    v[(1 * 5 + 4) * 2] = NAN;                                              /* 5: one channel */
+    v[(2 * 5 + 1) * 2] = v[(2 * 5 + 1) * 2 + 1] = NAN;                     /* 5: inside */
+    lrnn_dataset d;
+    expect_ok(lrnn_dataset_from_array(&a, LRNN_LAYOUT_BTX, LRNN_NAN_MASK, "varlen", &d));
+    assert_non_null(d.lengths);
+    assert_int_equal(d.lengths[0], 3);
+    assert_int_equal(d.lengths[1], 5);
+    assert_int_equal(d.lengths[2], 5);
+    lrnn_dataset_free(&d);
+    for (size_t i = 0; i < 10; i++) v[10 + i] = NAN; /* trial 1 entirely missing */
+    assert_failure(lrnn_dataset_from_array(&a, LRNN_LAYOUT_BTX, LRNN_NAN_MASK, "varlen", &d),
+                   LRNN_ERR_FORMAT, "varlen", "trial 1");
+    lrnn_array_free(&a);
+}
+
 static void test_nan_error_names_the_index(void **state) {
     (void)state;
     lrnn_array a;
@@ -342,6 +366,7 @@ int main(void) {
         cmocka_unit_test(test_bxt_transposes),
         cmocka_unit_test(test_tx_auto_2d_and_1d),
         cmocka_unit_test(test_nan_becomes_mask),
+        cmocka_unit_test(test_variable_length_trials),
         cmocka_unit_test(test_nan_error_names_the_index),
         cmocka_unit_test(test_inf_is_always_an_error),
         cmocka_unit_test(test_rank_and_empty_errors),

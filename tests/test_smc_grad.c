@@ -5,6 +5,7 @@
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@ typedef struct grad_case {
     lrnn_model_config config;
     lrnn_smc_params smc;
     double mask_fraction;
+    bool varlen; /* trials of T, T - 2 and T - 3 steps */
 } grad_case;
 
 /* Perturb every parameter a little so that no gradient is trivially zero by symmetry. */
@@ -67,7 +69,9 @@ static double check_case(const grad_case *gc) {
     lrnn_rng r;
     lrnn_rng_init(&r, 11, LRNN_RNG_SAMPLE, 0, 0);
     for (size_t i = 0; mask && i < B * T * X; i++) mask[i] = lrnn_rng_uniform(&r) >= gc->mask_fraction;
-    lrnn_batch batch = {.B = B, .T = T, .X = X, .U = U, .y = y, .mask = mask, .u = u};
+    static const size_t lengths[B] = {T, T - 2, T - 3};
+    lrnn_batch batch = {.B = B, .T = T, .X = X, .U = U, .y = y, .mask = mask, .u = u,
+                        .lengths = gc->varlen ? lengths : NULL};
 
     lrnn_smc *smc = NULL;
     assert_int_equal(lrnn_smc_create(model, &gc->smc, T, 0, &smc), LRNN_OK);
@@ -125,50 +129,50 @@ static void gradients_match_finite_differences(void **state) {
     ratio.weights = LRNN_WEIGHTS_RATIO;
     boot.proposal = LRNN_PROPOSAL_BOOTSTRAP;
 
-    cases[n++] = (grad_case){"optimal analytic, affine z, full noise", base(), opt, 0};
-    cases[n++] = (grad_case){"optimal ratio, affine z, full noise", base(), ratio, 0};
-    cases[n++] = (grad_case){"bootstrap, affine z, full noise", base(), boot, 0};
+    cases[n++] = (grad_case){"optimal analytic, affine z, full noise", base(), opt, 0, false};
+    cases[n++] = (grad_case){"optimal ratio, affine z, full noise", base(), ratio, 0, false};
+    cases[n++] = (grad_case){"bootstrap, affine z, full noise", base(), boot, 0, false};
 
     lrnn_model_config c = base();
     c.units = c.channels = 5, c.inputs = 2;
     c.readout = LRNN_READOUT_ONE_TO_ONE, c.readout_from = LRNN_FROM_CURRENTS;
-    cases[n++] = (grad_case){"optimal analytic, one-to-one, inputs, masks", c, opt, 0.25};
+    cases[n++] = (grad_case){"optimal analytic, one-to-one, inputs, masks", c, opt, 0.25, false};
     c.simulate_input = true, c.noise_z = LRNN_NOISE_DIAG, c.noise_x = LRNN_NOISE_SCALAR;
-    cases[n++] = (grad_case){"optimal ratio, one-to-one, filtered, masks", c, ratio, 0.25};
-    cases[n++] = (grad_case){"bootstrap, one-to-one, filtered, masks", c, boot, 0.25};
+    cases[n++] = (grad_case){"optimal ratio, one-to-one, filtered, masks", c, ratio, 0.25, false};
+    cases[n++] = (grad_case){"bootstrap, one-to-one, filtered, masks", c, boot, 0.25, false};
 
     c = base();
     c.inputs = 2, c.readout_from = LRNN_FROM_Z_AND_V, c.decay = LRNN_DECAY_PER_DIM;
     c.noise_z = LRNN_NOISE_SCALAR, c.noise_z0 = LRNN_NOISE_DIAG, c.init_state = LRNN_INIT_ZERO;
-    cases[n++] = (grad_case){"optimal analytic, z_and_v, per-dim decay", c, opt, 0.2};
-    cases[n++] = (grad_case){"optimal ratio, z_and_v, per-dim decay", c, ratio, 0};
+    cases[n++] = (grad_case){"optimal analytic, z_and_v, per-dim decay", c, opt, 0.2, false};
+    cases[n++] = (grad_case){"optimal ratio, z_and_v, per-dim decay", c, ratio, 0, false};
 
     c = base();
     c.activation = LRNN_ACT_CLIPPED_RELU;
     lrnn_smc_params ess = boot;
     ess.ess_threshold = 0.6, ess.resample = LRNN_RESAMPLE_MULTINOMIAL;
-    cases[n++] = (grad_case){"bootstrap clipped ReLU, ESS 0.6, multinomial", c, ess, 0};
+    cases[n++] = (grad_case){"bootstrap clipped ReLU, ESS 0.6, multinomial", c, ess, 0, false};
     lrnn_smc_params ess_opt = opt;
     ess_opt.ess_threshold = 0.8;
-    cases[n++] = (grad_case){"optimal clipped ReLU, ESS 0.8", c, ess_opt, 0.1};
+    cases[n++] = (grad_case){"optimal clipped ReLU, ESS 0.8", c, ess_opt, 0.1, false};
 
     c = base();
     c.units = c.channels = 5, c.inputs = 1;
     c.obs = LRNN_OBS_POISSON, c.obs_nonlin = LRNN_G_SOFTPLUS;
     c.readout = LRNN_READOUT_ONE_TO_ONE, c.readout_from = LRNN_FROM_RATES;
     c.noise_z = LRNN_NOISE_DIAG;
-    cases[n++] = (grad_case){"bootstrap Poisson, one-to-one rates", c, boot, 0.2};
+    cases[n++] = (grad_case){"bootstrap Poisson, one-to-one rates", c, boot, 0.2, false};
     c.readout = LRNN_READOUT_AFFINE, c.readout_from = LRNN_FROM_Z, c.obs_nonlin = LRNN_G_EXP;
-    cases[n++] = (grad_case){"bootstrap Poisson, affine exp", c, boot, 0};
+    cases[n++] = (grad_case){"bootstrap Poisson, affine exp", c, boot, 0, false};
     c = base();
     c.activation = LRNN_ACT_IDENTITY, c.obs_nonlin = LRNN_G_SOFTPLUS;
-    cases[n++] = (grad_case){"bootstrap identity, Gaussian softplus", c, boot, 0};
+    cases[n++] = (grad_case){"bootstrap identity, Gaussian softplus", c, boot, 0, false};
 
     /* forward-prediction tails: bootstrap steps without resampling after the proposal's */
     lrnn_smc_params opt_tail = opt, boot_tail = boot;
     opt_tail.t_forward = 2, boot_tail.t_forward = 3;
-    cases[n++] = (grad_case){"optimal analytic, forward tail 2", base(), opt_tail, 0.2};
-    cases[n++] = (grad_case){"bootstrap, forward tail 3", base(), boot_tail, 0};
+    cases[n++] = (grad_case){"optimal analytic, forward tail 2", base(), opt_tail, 0.2, false};
+    cases[n++] = (grad_case){"bootstrap, forward tail 3", base(), boot_tail, 0, false};
 
     /* encoder proposal (spec 3.5): the encoder's parameters are checked with the rest */
     lrnn_smc_params enc = opt;
@@ -178,7 +182,7 @@ static void gradients_match_finite_differences(void **state) {
     c.encoder.layers = 3, c.encoder.kernel[0] = 3, c.encoder.kernel[1] = 2;
     c.encoder.kernel[2] = 1, c.encoder.hidden[0] = 4, c.encoder.hidden[1] = 3;
     c.encoder.init_scale = 0.5;
-    cases[n++] = (grad_case){"encoder causal GELU, Gaussian affine", c, enc, 0};
+    cases[n++] = (grad_case){"encoder causal GELU, Gaussian affine", c, enc, 0, false};
     lrnn_model_config p = c;
     p.units = p.channels = 5, p.inputs = 2, p.heldout_channels = 1;
     p.obs = LRNN_OBS_POISSON, p.obs_nonlin = LRNN_G_SOFTPLUS;
@@ -189,14 +193,47 @@ static void gradients_match_finite_differences(void **state) {
     lrnn_smc_params enc_tail = enc;
     enc_tail.t_forward = 2;
     cases[n++] = (grad_case){"encoder acausal, Poisson, inputs, held-out, masks, tail", p,
-                             enc_tail, 0.2};
+                             enc_tail, 0.2, false};
     c.noise_z = LRNN_NOISE_SCALAR, c.encoder.constant_var = true;
     c.encoder.pad_location = LRNN_ENCODER_PAD_CENTRED, c.encoder.pad_mode = LRNN_ENCODER_PAD_CIRCULAR;
-    cases[n++] = (grad_case){"encoder centred circular, constant variance", c, enc, 0};
+    cases[n++] = (grad_case){"encoder centred circular, constant variance", c, enc, 0, false};
+    cases[n++] = (grad_case){"encoder, variable-length trials", c, enc_tail, 0.1, true};
+    cases[n++] = (grad_case){"optimal analytic, variable-length trials", base(), opt, 0, true};
 
     double worst = 0.0;
     for (int i = 0; i < n; i++) worst = fmax(worst, check_case(&cases[i]));
     assert_true(worst < 1e-6);
+}
+
+/* Variable-length trials: whatever the padding after a trial's length holds, the bound and
+ * its gradient are the same numbers (an acausal encoder would see it if it were not masked). */
+static void padding_never_enters(void **state) {
+    (void)state;
+    lrnn_model_config c = base();
+    c.noise_z = c.noise_z0 = LRNN_NOISE_DIAG;
+    c.encoder.layers = 2, c.encoder.kernel[0] = 3, c.encoder.kernel[1] = 2;
+    c.encoder.hidden[0] = 4, c.encoder.pad_location = LRNN_ENCODER_PAD_ACAUSAL;
+    lrnn_model *model = NULL;
+    assert_int_equal(lrnn_model_create(&c, &model), LRNN_OK);
+    size_t X = (size_t)c.channels, total = lrnn_model_layout(model)->total;
+    double y[B * T * 4], g1[512], g2[512], b1, b2;
+    assert_true(X == 4 && total <= 512);
+    for (size_t i = 0; i < B * T * X; i++) y[i] = sin(0.3 * (double)i);
+    static const size_t lengths[B] = {T - 1, 3, T};
+    lrnn_batch batch = {.B = B, .T = T, .X = X, .y = y, .lengths = lengths};
+    lrnn_smc_params p = lrnn_smc_default_params();
+    p.proposal = LRNN_PROPOSAL_ENCODER, p.particles = 4, p.t_forward = 1;
+    lrnn_smc *smc = NULL;
+    assert_int_equal(lrnn_smc_create(model, &p, T, 0, &smc), LRNN_OK);
+    assert_int_equal(lrnn_smc_bound(smc, model, &batch, 3, 0, &b1, g1, NULL), LRNN_OK);
+    for (size_t b = 0; b < B; b++)
+        for (size_t t = lengths[b]; t < T; t++)
+            for (size_t i = 0; i < X; i++) y[(b * T + t) * X + i] = 1e3;
+    assert_int_equal(lrnn_smc_bound(smc, model, &batch, 3, 0, &b2, g2, NULL), LRNN_OK);
+    assert_true(b1 == b2);
+    assert_memory_equal(g1, g2, total * sizeof *g1);
+    lrnn_smc_free(smc);
+    lrnn_model_free(model);
 }
 
 /* The bound is the same number for any thread count (trials run in parallel). */
@@ -232,6 +269,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gradients_match_finite_differences),
         cmocka_unit_test(bound_independent_of_threads),
+        cmocka_unit_test(padding_never_enters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,6 +31,9 @@ typedef struct lrnn_dataset {
     double *y;     /* B x T x X; masked entries hold 0 */
     uint8_t *mask; /* B x T x X, 1 = observed; NULL when every entry is observed */
     double *u;     /* B x T x U, or NULL when U == 0 */
+    /* Variable-length trials: trial b has lengths[b] <= T steps; the steps after it are padding
+     * (every channel NaN in the file) and never enter a bound. NULL when every trial is full. */
+    size_t *lengths;
 } lrnn_dataset;
 
 /* Parse "tx", "btx", "bxt", "auto" (case-insensitive). */

@@ -65,6 +65,9 @@ typedef struct lrnn_batch {
     const double *y;     /* B x T x X (masked entries ignored) */
     const uint8_t *mask; /* B x T x X, 1 = observed; NULL = all observed */
     const double *u;     /* B x T x U raw inputs, NULL when U == 0 */
+    /* Variable-length trials: trial b has lengths[b] (1..T) steps, the rest is padding that
+     * never enters the bound; NULL: every trial has T steps. */
+    const size_t *lengths;
 } lrnn_batch;
 
 typedef struct lrnn_smc lrnn_smc;
@@ -80,11 +83,12 @@ void lrnn_smc_free(lrnn_smc *smc);
  * parameters (used by the gradient checks). The batch must keep its shape. */
 void lrnn_smc_set_replay(lrnn_smc *smc, bool replay);
 
-/* Bound of the batch: mean over trials of (1/T) sum_t L_t. Random numbers come from streams
- * keyed by (seed, draw, trial), so the result is identical for any thread count. When `grad`
- * is not NULL it receives d bound / d theta (layout of the model's parameter block; entries of
- * non-trainable parameters are filled too). `per_trial` (B, may be NULL) gets each trial's
- * per-step bound. */
+/* Bound of the batch per step: sum_b sum_t L_t / sum_b T_b, T_b = T or the trial's length
+ * (with equal lengths, the mean over trials of (1/T) sum_t L_t). Random numbers come from
+ * streams keyed by (seed, draw, trial), so the result is identical for any thread count. When
+ * `grad` is not NULL it receives d bound / d theta (layout of the model's parameter block;
+ * entries of non-trainable parameters are filled too). `per_trial` (B, may be NULL) gets each
+ * trial's per-step bound (1/T_b) sum_t L_t. */
 lrnn_status lrnn_smc_bound(lrnn_smc *smc, const lrnn_model *model, const lrnn_batch *batch,
                            uint64_t seed, uint64_t draw, double *bound, double *grad,
                            double *per_trial);

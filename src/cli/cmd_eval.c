@@ -26,32 +26,47 @@ static lrnn_status elbo(const eval_args *a, const lrnn_model *model, const lrnn_
                         double *values) {
     size_t T = a->window && a->window < d->T ? a->window : d->T;
     size_t per_trial = d->T / T, windows = d->B * per_trial, X = d->X, U = d->U;
-    size_t B = a->batch < windows ? a->batch : windows;
+    size_t B = a->batch < windows ? a->batch : windows, tail = (size_t)a->smc.t_forward;
     lrnn_smc *smc = NULL;
     lrnn_status s = lrnn_smc_create(model, &a->smc, T, a->threads, &smc);
     if (s) return s;
     double *y = malloc(B * T * X * sizeof *y), *u = U ? malloc(B * T * U * sizeof *u) : NULL;
     uint8_t *mask = d->mask ? malloc(B * T * X) : NULL;
-    if (!y || (U && !u) || (d->mask && !mask)) s = lrnn_fail(LRNN_ERR_NOMEM, "eval: out of memory");
+    size_t *len = malloc(B * sizeof *len), *start = malloc(windows * sizeof *start);
+    if (!y || (U && !u) || (d->mask && !mask) || !len || !start)
+        s = lrnn_fail(LRNN_ERR_NOMEM, "eval: out of memory");
+    /* the windows (as offsets into the data) that hold more than the forward tail of a
+     * variable-length trial */
+    size_t used = 0;
+    for (size_t w = 0; !s && w < windows; w++) {
+        size_t trial = w / per_trial, at = (w % per_trial) * T;
+        size_t n = d->lengths ? d->lengths[trial] : d->T;
+        if (at + tail < n) start[used++] = trial * d->T + at;
+    }
     for (int r = 0; !s && r < a->repeats; r++) {
         double sum = 0.0;
-        for (size_t first = 0, k = 0; !s && first < windows; first += B, k++) {
-            size_t count = windows - first < B ? windows - first : B;
+        size_t steps = 0;
+        for (size_t first = 0, k = 0; !s && first < used; first += B, k++) {
+            size_t count = used - first < B ? used - first : B;
             for (size_t b = 0; b < count; b++) {
-                size_t w = first + b, src = (w / per_trial) * d->T + (w % per_trial) * T;
+                size_t src = start[first + b], trial = src / d->T;
                 memcpy(y + b * T * X, d->y + src * X, T * X * sizeof *y);
                 if (mask) memcpy(mask + b * T * X, d->mask + src * X, T * X);
                 if (U) memcpy(u + b * T * U, d->u + src * U, T * U * sizeof *u);
+                size_t left = d->lengths ? d->lengths[trial] - src % d->T : T;
+                len[b] = left < T ? left : T;
+                steps += len[b];
             }
-            lrnn_batch batch = {.B = count, .T = T, .X = X, .U = U, .y = y, .mask = mask, .u = u};
+            lrnn_batch batch = {.B = count, .T = T, .X = X, .U = U, .y = y, .mask = mask, .u = u,
+                                .lengths = d->lengths ? len : NULL};
             double bound;
-            uint64_t draw = (uint64_t)r * ((windows + B - 1) / B) + k;
+            uint64_t draw = (uint64_t)r * ((used + B - 1) / B) + k;
             s = lrnn_smc_bound(smc, model, &batch, a->seed, draw, &bound, NULL, NULL);
-            sum += bound * (double)count;
+            for (size_t b = 0; b < count; b++) sum += bound * (double)len[b];
         }
-        values[r] = sum / (double)windows;
+        values[r] = sum / (double)steps;
     }
-    free(y), free(u), free(mask);
+    free(y), free(u), free(mask), free(len), free(start);
     lrnn_smc_free(smc);
     return s;
 }

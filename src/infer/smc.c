@@ -910,18 +910,26 @@ static lrnn_status trial_backward(trial_ctx *c, double scale) {
 /* ---------------------------------------------------------------------------------------- */
 
 /* The encoder over the batch's windows without their forward tails (B x T_obs x X), before
- * the trials run: mean and variance s = clamp(exp(logvar), 1e-8, 100) per step (spec 3.5). */
+ * the trials run: mean and variance s = clamp(exp(logvar), 1e-8, 100) per step (spec 3.5). A
+ * shorter trial's tail (its last t_forward steps) and its padding are masked from it too. */
 static lrnn_status encoder_forward(lrnn_smc *s, const smc_pass *pass, const lrnn_batch *batch,
                                    size_t T_obs) {
-    size_t B = batch->B, T = batch->T, X = s->X, R = s->R;
+    size_t B = batch->B, T = batch->T, X = s->X, R = s->R, tf = T - T_obs;
     const double *y = batch->y;
     const uint8_t *mask = batch->mask;
-    if (T_obs < T) { /* drop the tails: the encoder must not see them */
+    bool hide = batch->lengths != NULL; /* padding and shorter trials' tails */
+    if (T_obs < T || hide) { /* drop the tails: the encoder must not see them */
         for (size_t b = 0; b < B; b++) {
             memcpy(s->enc_y + b * T_obs * X, y + b * T * X, T_obs * X * sizeof *y);
-            if (mask) memcpy(s->enc_mask + b * T_obs * X, mask + b * T * X, T_obs * X);
+            uint8_t *m = s->enc_mask + b * T_obs * X;
+            if (mask) memcpy(m, mask + b * T * X, T_obs * X);
+            else if (hide) memset(m, 1, T_obs * X);
+            if (hide) {
+                size_t from = batch->lengths[b] - tf; /* >= 1, checked by the caller */
+                if (from < T_obs) memset(m + from * X, 0, (T_obs - from) * X);
+            }
         }
-        y = s->enc_y, mask = mask ? s->enc_mask : NULL;
+        y = s->enc_y, mask = mask || hide ? s->enc_mask : NULL;
     }
     lrnn_status st = lrnn_encoder_forward(&s->enc, pass->p.encoder, s->enc_ws, B, T_obs, y, X,
                                           mask, s->enc_mean, s->enc_logvar);
@@ -970,14 +978,19 @@ lrnn_status lrnn_smc_bound(lrnn_smc *s, const lrnn_model *model, const lrnn_batc
     smc_pass *pass = &s->pass;
     if ((st = smc_pass_update(pass, model))) return st;
     size_t B = batch->B, T = batch->T, K = s->K, R = s->R;
-    if ((size_t)s->params.t_forward >= T)
-        return lrnn_fail(LRNN_ERR_ARG, "smc: a forward tail of %d steps leaves nothing of "
-                                       "windows of %zu steps",
-                         s->params.t_forward, T);
-    size_t T_obs = T - (size_t)s->params.t_forward;
+    size_t tf = (size_t)s->params.t_forward, steps = 0;
+    for (size_t b = 0; b < B; b++) {
+        size_t len = batch->lengths ? batch->lengths[b] : T;
+        if (len < 1 || len > T || len <= tf)
+            return lrnn_fail(LRNN_ERR_SHAPE, "smc: trial %zu has %zu steps (window %zu, forward "
+                                             "tail %zu)",
+                             b, len, T, tf);
+        steps += len;
+    }
+    size_t T_enc = T - tf; /* the encoder's window: every trial's filtered part */
     bool encoder = s->params.proposal == LRNN_PROPOSAL_ENCODER;
-    if (encoder && (st = encoder_forward(s, pass, batch, T_obs))) return st;
-    double scale = 1.0 / ((double)T * (double)B);
+    if (encoder && (st = encoder_forward(s, pass, batch, T_enc))) return st;
+    double scale = 1.0 / (double)steps;
     int failed = 0;
     char message[512] = "";
 #pragma omp parallel for schedule(dynamic) num_threads(s->threads)
@@ -987,15 +1000,16 @@ lrnn_status lrnn_smc_bound(lrnn_smc *s, const lrnn_model *model, const lrnn_batc
 #else
         tape *tp = &s->tapes[0];
 #endif
-        trial_ctx c = {.pass = pass, .s = s, .t = tp, .b = b, .T = T,
+        size_t len = batch->lengths ? batch->lengths[b] : T;
+        trial_ctx c = {.pass = pass, .s = s, .t = tp, .b = b, .T = len,
                        .y = batch->y + b * T * s->X,
                        .u = batch->u ? batch->u + b * T * s->U : NULL,
                        .mask = batch->mask ? batch->mask + b * T * s->X : NULL,
                        .eps = s->eps + b * T * K * R, .anc = s->anc + b * T * K,
-                       .resampled = s->resampled + b * T, .T_obs = T_obs};
+                       .resampled = s->resampled + b * T, .T_obs = len - tf};
         if (encoder) {
-            c.mu_e = s->enc_mean + b * T_obs * R, c.s_e = s->enc_var + b * T_obs * R;
-            c.mu_e_bar = s->enc_dmean + b * T_obs * R, c.s_e_bar = s->enc_dlogvar + b * T_obs * R;
+            c.mu_e = s->enc_mean + b * T_enc * R, c.s_e = s->enc_var + b * T_enc * R;
+            c.mu_e_bar = s->enc_dmean + b * T_enc * R, c.s_e_bar = s->enc_dlogvar + b * T_enc * R;
             for (size_t d = 0; d < R; d++) {
                 c.v_z[d] = pass->d.L_z[d * R + d] * pass->d.L_z[d * R + d];
                 c.v_z0[d] = pass->d.L_z0[d * R + d] * pass->d.L_z0[d * R + d];
@@ -1008,7 +1022,7 @@ lrnn_status lrnn_smc_bound(lrnn_smc *s, const lrnn_model *model, const lrnn_batc
                               .Cvbar = tp->Cvbar, .abar = tp->abar, .mbarT = tp->mbarT};
         double total = 0.0;
         lrnn_status ts = trial_forward(&c, seed, draw, &total);
-        s->trial_bound[b] = total / (double)T;
+        s->trial_bound[b] = total / (double)len;
         if (!ts && grad) {
             memset(c.adj.grad, 0, s->total * sizeof *c.adj.grad);
             ts = trial_backward(&c, scale);
@@ -1022,9 +1036,10 @@ lrnn_status lrnn_smc_bound(lrnn_smc *s, const lrnn_model *model, const lrnn_batc
         }
     }
     if (failed) return lrnn_fail(LRNN_ERR_NUMERIC, "%s", message);
-    double mean = 0.0;
-    for (size_t b = 0; b < B; b++) mean += s->trial_bound[b];
-    *bound = mean / (double)B;
+    double sum = 0.0;
+    for (size_t b = 0; b < B; b++)
+        sum += s->trial_bound[b] * (double)(batch->lengths ? batch->lengths[b] : T);
+    *bound = sum / (double)steps;
     if (per_trial) memcpy(per_trial, s->trial_bound, B * sizeof *per_trial);
     if (grad) {
         /* sum per-trial gradients in trial order: identical for any thread count */
@@ -1033,7 +1048,7 @@ lrnn_status lrnn_smc_bound(lrnn_smc *s, const lrnn_model *model, const lrnn_batc
             const double *gb = s->trial_grad + b * s->total;
             for (size_t i = 0; i < s->total; i++) grad[i] += gb[i];
         }
-        if (encoder) return encoder_backward_batch(s, pass, model, B, T_obs, grad);
+        if (encoder) return encoder_backward_batch(s, pass, model, B, T_enc, grad);
     }
     return LRNN_OK;
 }

@@ -5,6 +5,7 @@
  * channel) order whatever the layout. */
 #include <ctype.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,9 +139,41 @@ static lrnn_status build(const lrnn_array *a, lrnn_layout layout, lrnn_nan_polic
     return LRNN_OK;
 }
 
+/* Trials padded at the end with all-NaN steps have the length up to their last observed step
+ * (a trial with nothing observed is an error: it has no data to fit). */
+static lrnn_status find_lengths(lrnn_dataset *d, const char *name) {
+    if (!d->mask || d->B < 2) return LRNN_OK;
+    size_t *len = malloc(d->B * sizeof *len);
+    if (!len) return lrnn_fail(LRNN_ERR_NOMEM, "%s: out of memory", name);
+    bool shorter = false;
+    for (size_t b = 0; b < d->B; b++) {
+        size_t t = d->T;
+        while (t > 0) {
+            const uint8_t *row = d->mask + (b * d->T + t - 1) * d->X;
+            size_t i = 0;
+            while (i < d->X && !row[i]) i++;
+            if (i < d->X) break;
+            t--;
+        }
+        if (t == 0) {
+            free(len);
+            return lrnn_fail(LRNN_ERR_FORMAT, "%s: trial %zu has no observed value (all NaN)",
+                             name, b);
+        }
+        len[b] = t;
+        shorter |= t < d->T;
+    }
+    if (shorter) d->lengths = len;
+    else free(len);
+    return LRNN_OK;
+}
+
 lrnn_status lrnn_dataset_from_array(const lrnn_array *a, lrnn_layout layout, lrnn_nan_policy nan,
                                     const char *name, lrnn_dataset *out) {
-    return build(a, layout, nan, name ? name : "data", "channel", out);
+    name = name ? name : "data";
+    lrnn_status s = build(a, layout, nan, name, "channel", out);
+    if (!s && (s = find_lengths(out, name))) lrnn_dataset_free(out);
+    return s;
 }
 
 lrnn_status lrnn_dataset_load(const char *spec, lrnn_layout layout, lrnn_nan_policy nan,
@@ -182,6 +215,7 @@ void lrnn_dataset_free(lrnn_dataset *d) {
     free(d->y);
     free(d->mask);
     free(d->u);
+    free(d->lengths);
     memset(d, 0, sizeof *d);
 }
 

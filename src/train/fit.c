@@ -37,7 +37,13 @@ struct lrnn_trainer {
     double *y, *u, *grad;  /* batch buffers (B x T x X, B x T x U), gradient */
     double *backup;        /* parameters before the current step */
     uint8_t *mask;
+    size_t *lengths;       /* batch window lengths (variable-length trials), else NULL */
 };
+
+/* Steps of trial b (variable-length trials end early). */
+static size_t trial_length(const lrnn_dataset *d, size_t b) {
+    return d->lengths ? d->lengths[b] : d->T;
+}
 
 lrnn_fit_params lrnn_fit_default_params(void) {
     lrnn_fit_params p = {
@@ -116,8 +122,11 @@ static lrnn_status split(lrnn_trainer *t) {
     }
     t->n_train = d->B - held;
     memcpy(t->train_trials, perm, t->n_train * sizeof *perm);
+    /* consecutive windows of each held-out trial; a shorter trial's last part is a window of
+     * its own (its batch length says where it ends) if it is longer than the forward tail */
+    size_t tail = (size_t)p->smc.t_forward;
     for (size_t i = 0; i < held; i++)
-        for (size_t w = 0; w < per_trial; w++)
+        for (size_t w = 0; w < per_trial && w * t->T + tail < trial_length(d, perm[t->n_train + i]); w++)
             t->valid[t->n_valid++] = (window){perm[t->n_train + i], w * t->T};
     free(perm);
     t->per_epoch = p->windows_per_epoch ? p->windows_per_epoch : t->n_train;
@@ -144,10 +153,11 @@ lrnn_status lrnn_trainer_create(lrnn_model *model, const lrnn_dataset *data,
         t->y = malloc(B * t->T * X * sizeof *t->y);
         t->mask = data->mask ? malloc(B * t->T * X) : NULL;
         t->u = U ? malloc(B * t->T * U * sizeof *t->u) : NULL;
+        t->lengths = data->lengths ? malloc(B * sizeof *t->lengths) : NULL;
         t->grad = malloc(model->layout.total * sizeof *t->grad);
         t->backup = malloc(model->layout.total * sizeof *t->backup);
         if (!t->windows || !t->order || !t->y || (data->mask && !t->mask) || (U && !t->u) ||
-            !t->grad || !t->backup)
+            !t->grad || !t->backup || (data->lengths && !t->lengths))
             s = lrnn_fail(LRNN_ERR_NOMEM, "fit: cannot allocate batch buffers");
     }
     if (!s) s = lrnn_smc_create(model, &p->smc, t->T, p->threads, &t->smc);
@@ -165,7 +175,7 @@ void lrnn_trainer_free(lrnn_trainer *t) {
     lrnn_smc_free(t->smc);
     lrnn_optim_free(t->optim);
     lrnn_history_free(&t->history);
-    free(t->train_trials), free(t->order), free(t->valid), free(t->windows);
+    free(t->train_trials), free(t->order), free(t->valid), free(t->windows), free(t->lengths);
     free(t->y), free(t->u), free(t->mask), free(t->grad), free(t->backup);
     free(t);
 }
@@ -182,8 +192,12 @@ static void draw_windows(lrnn_trainer *t, int epoch) {
         size_t j = (size_t)lrnn_rng_below(&rng, i), tmp = order[i - 1];
         order[i - 1] = order[j], order[j] = tmp;
     }
-    for (size_t w = 0; w < t->per_epoch; w++)
-        t->windows[w] = (window){order[w % t->n_train], (size_t)lrnn_rng_below(&rng, span)};
+    for (size_t w = 0; w < t->per_epoch; w++) {
+        size_t trial = order[w % t->n_train], len = trial_length(d, trial);
+        /* a window inside the trial; a trial shorter than a window is taken whole */
+        size_t starts = d->lengths ? (len > t->T ? len - t->T + 1 : 1) : span;
+        t->windows[w] = (window){trial, (size_t)lrnn_rng_below(&rng, starts)};
+    }
 }
 
 /* Copy windows [first, first + count) into the batch buffers. */
@@ -195,8 +209,13 @@ static lrnn_batch fill_batch(lrnn_trainer *t, const window *w, size_t count) {
         memcpy(t->y + b * T * X, d->y + src * X, T * X * sizeof *t->y);
         if (t->mask) memcpy(t->mask + b * T * X, d->mask + src * X, T * X);
         if (U) memcpy(t->u + b * T * U, d->u + src * U, T * U * sizeof *t->u);
+        if (t->lengths) {
+            size_t left = trial_length(d, w[b].trial) - w[b].start;
+            t->lengths[b] = left < T ? left : T;
+        }
     }
-    lrnn_batch batch = {.B = count, .T = T, .X = X, .U = U, .y = t->y, .mask = t->mask, .u = t->u};
+    lrnn_batch batch = {.B = count, .T = T, .X = X, .U = U, .y = t->y, .mask = t->mask, .u = t->u,
+                        .lengths = t->lengths};
     return batch;
 }
 
@@ -210,6 +229,7 @@ lrnn_status lrnn_trainer_validate(lrnn_trainer *t, double *bound) {
     *bound = NAN;
     if (t->n_valid == 0) return LRNN_OK;
     double sum = 0.0;
+    size_t steps = 0;
     for (size_t first = 0, batch = 0; first < t->n_valid; first += t->p.batch, batch++) {
         size_t count = t->n_valid - first < t->p.batch ? t->n_valid - first : t->p.batch;
         lrnn_batch b = fill_batch(t, t->valid + first, count);
@@ -217,9 +237,12 @@ lrnn_status lrnn_trainer_validate(lrnn_trainer *t, double *bound) {
         lrnn_status s = lrnn_smc_bound(t->smc, t->model, &b, t->p.seed, VALID_DRAW_BASE + batch,
                                        &value, NULL, NULL);
         if (s) return lrnn_fail_context(s, "validation");
-        sum += value * (double)count;
+        size_t n = 0; /* the batch's steps: the bound is per step */
+        for (size_t i = 0; i < count; i++) n += b.lengths ? b.lengths[i] : b.T;
+        sum += value * (double)n;
+        steps += n;
     }
-    *bound = sum / (double)t->n_valid;
+    *bound = sum / (double)steps;
     return LRNN_OK;
 }
 
