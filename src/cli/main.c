@@ -17,6 +17,7 @@ static const subcommand subcommands[] = {
     {"info", cmd_info, "describe a model file"},
     {"fit", cmd_fit, "fit a model to a recording by variational SMC"},
     {"eval", cmd_eval, "evaluate a model on a recording (per-step SMC bound)"},
+    {"compare", cmd_compare, "compare generated data with a recording (D_stsp, D_H, spikes)"},
     {"fixedpoints", cmd_fixedpoints, "fixed points, cycles and their stability"},
 };
 enum { SUBCOMMAND_COUNT = sizeof subcommands / sizeof subcommands[0] };
