@@ -83,6 +83,23 @@ void lrnn_smc_free(lrnn_smc *smc);
  * parameters (used by the gradient checks). The batch must keep its shape. */
 void lrnn_smc_set_replay(lrnn_smc *smc, bool replay);
 
+/* What the forward filter saw, for posterior summaries and smoothing: per trial b, step t and
+ * particle k (caller-owned arrays of at least B x T x K (x R) entries; steps past a trial's
+ * length are left unset).
+ *   z      B x T x K x R  the particles z_t^k drawn at step t (before the resampling that picks
+ *                         the predecessors of step t + 1)
+ *   logw   B x T x K      their normalised log weights (log W_t + log w_t - lse): the filtering
+ *                         distribution at t is sum_k exp(logw) delta(z_t^k)
+ *   ancestors B x T x K   ancestors[t][k]: the index at step t - 1 of particle k's predecessor
+ *                         (t = 0: k) */
+typedef struct lrnn_smc_record {
+    double *z, *logw;
+    int *ancestors;
+} lrnn_smc_record;
+
+/* Record into `rec` during the following lrnn_smc_bound calls (NULL: stop recording). */
+void lrnn_smc_set_record(lrnn_smc *smc, const lrnn_smc_record *rec);
+
 /* Bound of the batch per step: sum_b sum_t L_t / sum_b T_b, T_b = T or the trial's length
  * (with equal lengths, the mean over trials of (1/T) sum_t L_t). Random numbers come from
  * streams keyed by (seed, draw, trial), so the result is identical for any thread count. When

@@ -64,6 +64,7 @@ struct lrnn_smc {
     double *eps;
     int *anc;
     uint8_t *resampled;
+    const lrnn_smc_record *record; /* filled by lrnn_smc_bound when set */
     double *trial_grad; /* B x total */
     double *trial_bound;
     size_t trial_cap;
@@ -238,6 +239,11 @@ void lrnn_smc_free(lrnn_smc *s) {
 void lrnn_smc_set_replay(lrnn_smc *s, bool replay) {
     s->replay = replay;
 }
+
+void lrnn_smc_set_record(lrnn_smc *s, const lrnn_smc_record *rec) {
+    s->record = rec;
+}
+
 
 /* Storage for the per-trial randomness and gradients; grows only when the batch grows. */
 static lrnn_status ensure_batch_storage(lrnn_smc *s, size_t B, size_t T) {
@@ -909,6 +915,20 @@ static lrnn_status trial_backward(trial_ctx *c, double scale) {
 
 /* ---------------------------------------------------------------------------------------- */
 
+/* Copy trial c's particles, log weights and ancestors into the record (batch shape B x T). */
+static void record_trial(const lrnn_smc_record *rec, const trial_ctx *c, size_t T) {
+    size_t K = c->pass->K, R = c->pass->R, b = c->b;
+    for (size_t t = 0; t < c->T; t++) {
+        size_t at = (b * T + t) * K;
+        if (rec->z) memcpy(rec->z + at * R, c->t->z + t * K * R, K * R * sizeof *rec->z);
+        if (rec->logw)
+            for (size_t k = 0; k < K; k++) rec->logw[at + k] = log(c->t->prob[t * K + k]);
+        if (rec->ancestors)
+            for (size_t k = 0; k < K; k++)
+                rec->ancestors[at + k] = t == 0 ? (int)k : c->anc[t * K + k];
+    }
+}
+
 /* The encoder over the batch's windows without their forward tails (B x T_obs x X), before
  * the trials run: mean and variance s = clamp(exp(logvar), 1e-8, 100) per step (spec 3.5). A
  * shorter trial's tail (its last t_forward steps) and its padding are masked from it too. */
@@ -1023,6 +1043,7 @@ lrnn_status lrnn_smc_bound(lrnn_smc *s, const lrnn_model *model, const lrnn_batc
         double total = 0.0;
         lrnn_status ts = trial_forward(&c, seed, draw, &total);
         s->trial_bound[b] = total / (double)len;
+        if (!ts && s->record) record_trial(s->record, &c, T);
         if (!ts && grad) {
             memset(c.adj.grad, 0, s->total * sizeof *c.adj.grad);
             ts = trial_backward(&c, scale);
