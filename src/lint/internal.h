@@ -1,0 +1,89 @@
+/* Private structures of the LINT rate RNNs (include/lrnn/lint.h). */
+#ifndef LRNN_LINT_INTERNAL_H
+#define LRNN_LINT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lrnn/lint.h"
+#include "lrnn/rng.h"
+
+struct lrnn_lint_rnn {
+    lrnn_lint_config c;
+    lrnn_param_layout layout;
+    double *theta; /* layout.total */
+};
+
+/* Sizes and scalars shared by forward and backward. */
+typedef struct lint_dims {
+    size_t N, R, U, O;
+    int low_rank, identity;
+    double alpha, sigma, c_rec, c_out;
+} lint_dims;
+
+lint_dims lint_dims_of(const lrnn_lint_rnn *rnn);
+
+/* Ziggurat tables (256 layers), filled once per workspace. */
+typedef struct lint_zig {
+    double x[257], f[257], ratio[256]; /* ratio[i] = x[i+1] / x[i] */
+} lint_zig;
+
+void lint_zig_init(lint_zig *z);
+/* n standard normals from one lrnn_rng stream (two per 64-bit word). */
+void lint_normals(const lint_zig *z, lrnn_rng *rng, double *out, size_t n);
+/* The ziggurat outside the rectangle of layer i for the candidate u: the tail (i = 0) or the
+ * wedge; NaN when the wedge rejects (draw again). Uniforms from rng. */
+double lint_zig_slow(const lint_zig *z, lrnn_rng *rng, int i, double u);
+
+/* Elementwise kernels (kernels.c). */
+void lint_act(lrnn_lint_act a, const double *x, const double *b, double *out, size_t n);
+/* out = act'(.) g (+ out when accumulate), the derivative taken from the activation's output
+ * y = act(.) (tanh: 1 - y^2, relu: y > 0, identity: 1). out may be g. */
+void lint_act_grad_mul(lrnn_lint_act a, const double *y, const double *g, double *out, size_t n,
+                       int accumulate);
+/* Vectorised reductions and the fused BPTT row (kernels.c). */
+double lint_dot(const double *a, const double *b, size_t n);
+/* sum (w (t - y))^2, w NULL: ones */
+double lint_sqerr(const double *y, const double *t, const double *w, size_t n);
+void lint_bptt_row_tanh(size_t n, const double *r, const double *tg, const double *w, double c,
+                        const double *gr, double cn, const double *nrow, const double *dn,
+                        double keep, double *out);
+void lint_prefetch_row(const double *p, size_t n);
+/* out = keep x + sum_k c[k] rows[k] (rows K x n; x NULL: no leak term), or out += that when
+ * accumulate. */
+void lint_comb_row(size_t n, double keep, const double *x, size_t K, const double *c,
+                   const double *rows, double *out, int accumulate);
+/* acc[k] += scale coef[k] row for k < K (acc K x n). */
+void lint_axpy_multi(size_t n, size_t K, double scale, const double *coef, const double *row,
+                     double *acc);
+/* Vectorisable tanh (relative error below 1e-15), used for every tanh of the LINT passes. */
+double lint_tanh(double x);
+
+struct lrnn_lint_work {
+    lint_dims d;
+    size_t Bmax, T, B;
+    int have_targets, fresh, psi_alias; /* psi(x_{t+1}) equals r_{t+1} (kept in Rt) */
+    double *X;     /* (T+1) x B x N: states; the backward pass overwrites x_t with delta_t */
+    double *Rt;    /* (T+1) x B x N: r_t (r_0 = phi(x_0)) */
+    double *P;     /* T x B x N: readout features psi(x_{t+1}) when not aliased */
+    double *Y;     /* T x B x O: outputs (dense readout) */
+    double *G;     /* T x B x O: dloss/dy (dense readout) */
+    double *K;     /* T x B x R: kappa_t = c_rec n^T r_t (low rank) */
+    double *A;     /* T x B x R: a_{t+1} = alpha m^T delta_{t+1} (low rank) */
+    double *Uin;   /* T x B x U: inputs gathered time-major */
+    double *Win;   /* U x N effective input weights */
+    double *Wout;  /* N x O effective readout */
+    double *gW;    /* U x N or N x O scratch for effective-weight gradients */
+    double *gr;    /* B x N: dloss/dr_t (the forward pass's noise row) */
+    double *gp;    /* B x N: dloss/d(readout features) */
+    double *nT;    /* R x N: n^T (low rank) */
+    double *mT;    /* R x N: m^T (low rank) */
+    double *wt;    /* B: 1 / (B O sum_t M_bt0) */
+    double *gacc;  /* (2R + U) x N: gradient accumulators of the backward pass */
+    double loss;   /* loss recomputed by the last backward pass */
+    size_t *idx;   /* B dataset indices */
+    lrnn_rng *rng; /* B noise streams */
+    lint_zig zig;
+};
+
+#endif

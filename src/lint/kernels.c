@@ -1,0 +1,296 @@
+/* Elementwise kernels of the LINT passes: a vectorisable tanh, the activations and their
+ * derivatives, and a ziggurat normal generator on lrnn rng streams.
+ *
+ * libm's tanh is a scalar call (about 20 ns) and the fits evaluate N tanh per trial and step
+ * (3e7 per epoch at N = 512), so tanh is computed here from a polynomial exp that gcc
+ * vectorises: tanh|x| = -e / (2 + e), e = expm1(-2|x|). Relative error below 1e-15 everywhere
+ * (checked against libm in tests/test_lint_grad.c). The loops are compiled for AVX-512, AVX2 and
+ * the baseline (target_clones: the widest the CPU has runs).
+ *
+ * This file lets gcc fuse a * b + c into one FMA (fp-contract=fast, gcc's own default outside
+ * strict ISO mode): the polynomials run twice as fast. It changes roundings only, by at most one
+ * ulp per operation, identically on every run of a given instruction set; the baseline clone has
+ * no FMA and rounds each operation. It is not -ffast-math: no reassociation, NaN and Inf kept. */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "lint/internal.h"
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("fp-contract=fast")
+#endif
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define LINT_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define LINT_CLONES
+#endif
+
+/* e^y - 1 for y in [-40, 0]: y = k ln2 + r, |r| <= ln2 / 2, e^r - 1 = r (1 + r/2 + ... +
+ * r^13/14!) (truncation below 1e-17 relative), e^y - 1 = 2^k (e^r - 1) + (2^k - 1), exact at
+ * k = 0 so there is no cancellation for small |y|. 2^k comes from the exponent bits and the
+ * round to nearest from the 1.5 * 2^52 shifter, so no libm call blocks vectorisation. */
+static inline double expm1_neg(double y) {
+    const double inv_ln2 = 1.4426950408889634, shifter = 0x1.8p52;
+    const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
+    double kd = y * inv_ln2 + shifter;
+    uint64_t kbits;
+    memcpy(&kbits, &kd, sizeof kbits);
+    kd -= shifter;
+    double r = (y - kd * ln2_hi) - kd * ln2_lo;
+    double p = 1.0 / 87178291200.0;
+    p = p * r + 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    double q = p * r;
+    /* k is in the low bits of the shifted value (two's complement); 2^k = (k + 1023) << 52 */
+    uint64_t scale_bits = (kbits + 1023) << 52;
+    double scale;
+    memcpy(&scale, &scale_bits, sizeof scale);
+    return scale * q + (scale - 1.0);
+}
+
+/* tanh|x| = -e / (2 + e), e = expm1(-2|x|); |x| >= 20 gives 1 (tanh 20 = 1 - 8e-18). */
+static inline double tanh_inline(double x) {
+    double a = fabs(x);
+    double e = expm1_neg(-2.0 * (a < 20.0 ? a : 20.0));
+    double t = -e / (2.0 + e);
+    return x < 0.0 ? -t : t;
+}
+
+double lint_tanh(double x) {
+    return tanh_inline(x);
+}
+
+LINT_CLONES
+static void tanh_row(const double *x, const double *b, double *out, size_t n) {
+    if (b)
+        for (size_t i = 0; i < n; i++)
+            out[i] = tanh_inline(x[i] + b[i]);
+    else
+        for (size_t i = 0; i < n; i++)
+            out[i] = tanh_inline(x[i]);
+}
+
+void lint_act(lrnn_lint_act a, const double *x, const double *b, double *out, size_t n) {
+    switch (a) {
+    case LRNN_LINT_TANH:
+        tanh_row(x, b, out, n);
+        break;
+    case LRNN_LINT_RELU:
+        for (size_t i = 0; i < n; i++) {
+            double v = x[i] + (b ? b[i] : 0.0);
+            out[i] = v > 0.0 ? v : 0.0;
+        }
+        break;
+    case LRNN_LINT_IDENTITY:
+        for (size_t i = 0; i < n; i++)
+            out[i] = x[i] + (b ? b[i] : 0.0);
+        break;
+    }
+}
+
+void lint_act_grad_mul(lrnn_lint_act a, const double *y, const double *g, double *out, size_t n,
+                       int accumulate) {
+    switch (a) {
+    case LRNN_LINT_TANH:
+        if (accumulate)
+            for (size_t i = 0; i < n; i++)
+                out[i] += (1.0 - y[i] * y[i]) * g[i];
+        else
+            for (size_t i = 0; i < n; i++)
+                out[i] = (1.0 - y[i] * y[i]) * g[i];
+        break;
+    case LRNN_LINT_RELU:
+        for (size_t i = 0; i < n; i++)
+            out[i] = (accumulate ? out[i] : 0.0) + (y[i] > 0.0 ? g[i] : 0.0);
+        break;
+    case LRNN_LINT_IDENTITY:
+        for (size_t i = 0; i < n; i++)
+            out[i] = (accumulate ? out[i] : 0.0) + g[i];
+        break;
+    }
+}
+
+/* Reductions with 8 partial sums (lane l takes i = l mod 8, added in a fixed tree), so gcc
+ * vectorises them without reassociating anything itself; deterministic for a given n. */
+LINT_CLONES
+double lint_dot(const double *a, const double *b, size_t n) {
+    double acc[8] = {0};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (size_t l = 0; l < 8; l++)
+            acc[l] += a[i + l] * b[i + l];
+    for (size_t l = 0; i < n; i++, l++)
+        acc[l] += a[i] * b[i];
+    return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+}
+
+LINT_CLONES
+double lint_sqerr(const double *y, const double *t, const double *w, size_t n) {
+    double acc[8] = {0};
+    size_t i = 0;
+    if (w) {
+        for (; i + 8 <= n; i += 8)
+            for (size_t l = 0; l < 8; l++) {
+                double e = w[i + l] * (t[i + l] - y[i + l]);
+                acc[l] += e * e;
+            }
+        for (size_t l = 0; i < n; i++, l++) {
+            double e = w[i] * (t[i] - y[i]);
+            acc[l] += e * e;
+        }
+    } else {
+        for (; i + 8 <= n; i += 8)
+            for (size_t l = 0; l < 8; l++) {
+                double e = t[i + l] - y[i + l];
+                acc[l] += e * e;
+            }
+        for (size_t l = 0; i < n; i++, l++) {
+            double e = t[i] - y[i];
+            acc[l] += e * e;
+        }
+    }
+    return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+}
+
+LINT_CLONES
+void lint_comb_row(size_t n, double keep, const double *x, size_t K, const double *c,
+                   const double *rows, double *out, int accumulate) {
+    size_t k = 0;
+    if (!accumulate && x && K > 0) { /* the common first pass: leak and first term fused */
+        double c0 = c[0];
+        for (size_t i = 0; i < n; i++)
+            out[i] = keep * x[i] + c0 * rows[i];
+        k = 1;
+    } else if (!accumulate && K > 0) {
+        double c0 = c[0];
+        for (size_t i = 0; i < n; i++)
+            out[i] = c0 * rows[i];
+        k = 1;
+    } else if (!accumulate) {
+        if (x)
+            for (size_t i = 0; i < n; i++)
+                out[i] = keep * x[i];
+        else
+            memset(out, 0, n * sizeof *out);
+    } else if (x) {
+        for (size_t i = 0; i < n; i++)
+            out[i] += keep * x[i];
+    }
+    for (; k < K; k++) {
+        double ck = c[k];
+        const double *rk = rows + k * n;
+        for (size_t i = 0; i < n; i++)
+            out[i] += ck * rk[i];
+    }
+}
+
+LINT_CLONES
+void lint_axpy_multi(size_t n, size_t K, double scale, const double *coef, const double *row,
+                     double *acc) {
+    for (size_t k = 0; k < K; k++) {
+        double c = scale * coef[k];
+        double *a = acc + k * n;
+        for (size_t i = 0; i < n; i++)
+            a[i] += c * row[i];
+    }
+}
+
+/* delta = keep dn + (1 - r^2) (gr + c w^2 (r - tg)): one BPTT row of a tanh network whose
+ * readout is y = r (identity readout of tanh rates), dn NULL at the last step, w NULL for
+ * unmasked or per-step masks (folded into c). gr NULL: gr = cn nrow (rank one, fused). */
+LINT_CLONES
+void lint_bptt_row_tanh(size_t n, const double *r, const double *tg, const double *w, double c,
+                        const double *gr, double cn, const double *nrow, const double *dn,
+                        double keep, double *out) {
+    for (size_t i = 0; i < n; i++) {
+        double g = (gr ? gr[i] : cn * nrow[i]) + c * (w ? w[i] * w[i] : 1.0) * (r[i] - tg[i]);
+        out[i] = (dn ? keep * dn[i] : 0.0) + (1.0 - r[i] * r[i]) * g;
+    }
+}
+
+/* Bring a row (n doubles) towards the cache ahead of use: one touch per 64-byte line. */
+void lint_prefetch_row(const double *p, size_t n) {
+    for (size_t i = 0; i < n; i += 8)
+        __builtin_prefetch(p + i, 0, 3);
+}
+
+/* ---- ziggurat (Marsaglia and Tsang 2000, in Doornik's 2005 "ZIGNOR" form, 256 layers) ----
+ * Layers of equal area V under f(x) = exp(-x^2/2): x[0] = V / f(R), x[1] = R, x[i+1] =
+ * f^-1(V / x[i] + f(x[i])), x[256] = 0. A draw takes layer i and u uniform in (-1, 1): accepts
+ * u x[i] when |u| < x[i+1] / x[i] (about 99% of draws), samples the tail beyond R in layer 0,
+ * and otherwise accepts under the curve in the wedge. */
+enum { ZIG_C = 256 };
+static const double ZIG_R = 3.6541528853610088, ZIG_V = 0.00492867323399;
+
+void lint_zig_init(lint_zig *z) {
+    double f = exp(-0.5 * ZIG_R * ZIG_R);
+    z->x[0] = ZIG_V / f;
+    z->x[1] = ZIG_R;
+    z->x[ZIG_C] = 0.0;
+    for (int i = 2; i < ZIG_C; i++) {
+        double prev = z->x[i - 1];
+        z->x[i] = sqrt(-2.0 * log(ZIG_V / prev + exp(-0.5 * prev * prev)));
+    }
+    for (int i = 0; i <= ZIG_C; i++)
+        z->f[i] = exp(-0.5 * z->x[i] * z->x[i]);
+    for (int i = 0; i < ZIG_C; i++)
+        z->ratio[i] = z->x[i + 1] / z->x[i];
+}
+
+double lint_zig_slow(const lint_zig *z, lrnn_rng *rng, int i, double u) {
+    if (i == 0) { /* tail beyond R (Marsaglia 1964) */
+        double a, b;
+        do {
+            a = -log(lrnn_rng_uniform(rng)) / ZIG_R;
+            b = -log(lrnn_rng_uniform(rng));
+        } while (b + b < a * a);
+        return u < 0.0 ? -(ZIG_R + a) : ZIG_R + a;
+    }
+    double x = u * z->x[i];
+    if (z->f[i + 1] + lrnn_rng_uniform(rng) * (z->f[i] - z->f[i + 1]) < exp(-0.5 * x * x)) return x;
+    return NAN; /* rejected: draw again */
+}
+
+/* One 64-bit word gives two draws: bits 0-7 and 32-39 pick the layers, bits 8-31 and 40-63 are
+ * 24-bit uniforms u in (-1, 1) (resolution 1.2e-7, ample for per-step noise; the rare wedge and
+ * tail steps draw full 53-bit uniforms from the same stream). */
+static inline double zig_u24(uint32_t h) {
+    return 2.0 * (((double)(h >> 8) + 0.5) * 0x1.0p-24) - 1.0;
+}
+
+static inline int zig_one(const lint_zig *z, lrnn_rng *rng, uint32_t h, double *out) {
+    int i = (int)(h & 0xff);
+    double u = zig_u24(h);
+    if (fabs(u) < z->ratio[i]) {
+        *out = u * z->x[i];
+        return 1;
+    }
+    double v = lint_zig_slow(z, rng, i, u);
+    if (v == v) {
+        *out = v;
+        return 1;
+    }
+    return 0;
+}
+
+void lint_normals(const lint_zig *z, lrnn_rng *rng, double *out, size_t n) {
+    size_t k = 0;
+    while (k < n) {
+        uint64_t w = lrnn_rng_u64(rng);
+        if (zig_one(z, rng, (uint32_t)w, out + k)) k++;
+        if (k < n && zig_one(z, rng, (uint32_t)(w >> 32), out + k)) k++;
+    }
+}
