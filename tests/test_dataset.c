@@ -290,6 +290,12 @@ static void test_inputs_attach_and_match(void **state) {
     expect_ok(lrnn_dataset_load_inputs(&d, spec, LRNN_LAYOUT_BXT));
     assert_int_equal(d.U, 2);
     assert_true(d.u[(1 * 5 + 4) * 2 + 1] == 114.0);
+    /* Conditioning inputs: B x U, one vector per trial, repeated at every step. */
+    size_t per_trial[2] = {2, 3};
+    save_inputs(spec, 2, per_trial);
+    expect_ok(lrnn_dataset_load_inputs(&d, spec, LRNN_LAYOUT_AUTO));
+    assert_int_equal(d.U, 3);
+    for (size_t t = 0; t < 5; t++) assert_true(d.u[(1 * 5 + t) * 3 + 2] == 12.0);
     lrnn_dataset_free(&d);
 }
 

@@ -47,7 +47,9 @@ lrnn_status lrnn_dataset_from_array(const lrnn_array *a, lrnn_layout layout,
 /* Load `spec` (see lrnn_array_load) and build the dataset. */
 lrnn_status lrnn_dataset_load(const char *spec, lrnn_layout layout, lrnn_nan_policy nan,
                               lrnn_dataset *out);
-/* Attach inputs from `spec` in the same layout; their B and T must match the data's. */
+/* Attach inputs from `spec` in the same layout; their B and T must match the data's. A 2-D
+ * array of B rows for trial data (B > 1) holds conditioning inputs, one vector per trial,
+ * repeated at every step. */
 lrnn_status lrnn_dataset_load_inputs(lrnn_dataset *d, const char *spec, lrnn_layout layout);
 void lrnn_dataset_free(lrnn_dataset *d);
 

@@ -26,6 +26,10 @@ typedef struct lrnn_param_layout {
     size_t total; /* doubles in the block */
 } lrnn_param_layout;
 
+/* Append an entry (ndim 1: rows values; 2: rows x cols) at the end of the block. The caller
+ * keeps count < LRNN_PARAM_MAX; names are cut to LRNN_PARAM_NAME_MAX - 1 characters. */
+void lrnn_param_layout_add(lrnn_param_layout *l, const char *name, int ndim, size_t rows,
+                           size_t cols, bool trainable);
 const lrnn_param_entry *lrnn_param_layout_find(const lrnn_param_layout *l, const char *name);
 /* Number of trainable doubles. */
 size_t lrnn_param_layout_trainable(const lrnn_param_layout *l);

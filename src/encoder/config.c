@@ -142,19 +142,6 @@ int lrnn_encoder_receptive_field(const lrnn_encoder_config *c) {
     return rf;
 }
 
-static void add(lrnn_param_layout *l, const char *name, int ndim, size_t rows, size_t cols) {
-    lrnn_param_entry *e = &l->entry[l->count++];
-    memset(e, 0, sizeof *e);
-    snprintf(e->name, sizeof e->name, "%s", name);
-    e->ndim = ndim;
-    e->shape[0] = rows;
-    e->shape[1] = ndim == 2 ? cols : 0;
-    e->size = ndim == 2 ? rows * cols : rows;
-    e->offset = l->total;
-    e->trainable = true;
-    l->total += e->size;
-}
-
 lrnn_status lrnn_encoder_layout(const lrnn_encoder_config *c, lrnn_param_layout *l) {
     lrnn_status s = lrnn_encoder_params_check(c);
     if (s) return s;
@@ -165,19 +152,19 @@ lrnn_status lrnn_encoder_layout(const lrnn_encoder_config *c, lrnn_param_layout 
         char name[LRNN_PARAM_NAME_MAX];
         size_t out = (size_t)c->hidden[i];
         snprintf(name, sizeof name, "enc_w%d", i);
-        add(l, name, 2, out, in * (size_t)c->kernel[i]);
+        lrnn_param_layout_add(l, name, 2, out, in * (size_t)c->kernel[i], true);
         snprintf(name, sizeof name, "enc_b%d", i);
-        add(l, name, 1, out, 0);
+        lrnn_param_layout_add(l, name, 1, out, 0, true);
         in = out;
     }
     size_t kin = in * (size_t)c->kernel[L - 1];
-    add(l, "enc_mean_w", 2, R, kin);
-    add(l, "enc_mean_b", 1, R, 0);
+    lrnn_param_layout_add(l, "enc_mean_w", 2, R, kin, true);
+    lrnn_param_layout_add(l, "enc_mean_b", 1, R, 0, true);
     if (c->constant_var) {
-        add(l, "enc_logvar", 1, R, 0);
+        lrnn_param_layout_add(l, "enc_logvar", 1, R, 0, true);
     } else {
-        add(l, "enc_logvar_w", 2, R, kin);
-        add(l, "enc_logvar_b", 1, R, 0);
+        lrnn_param_layout_add(l, "enc_logvar_w", 2, R, kin, true);
+        lrnn_param_layout_add(l, "enc_logvar_b", 1, R, 0, true);
     }
     return LRNN_OK;
 }

@@ -169,8 +169,11 @@ ROWS_INLINE void readout_rows_backward(size_t R, const smc_pass *pass, size_t K,
     const lrnn_param_view g = adj->g;
     size_t X = pass->X, U = pass->U, N = pass->N;
     double zbar[64]; /* R <= 64 (lrnn_smc_params_check) */
-    for (size_t k = 0; k < K; k++)
-        for (size_t i = 0; i < X; i++) g.bias_obs[i] += Prebar[k * X + i];
+    double *restrict gb = g.bias_obs; /* restrict: the adjoints never alias the work rows */
+    for (size_t k = 0; k < K; k++) {
+        const double *restrict pb = Prebar + k * X;
+        for (size_t i = 0; i < X; i++) gb[i] += pb[i];
+    }
     if (c->readout == LRNN_READOUT_AFFINE) {
         size_t dv = c->readout_from == LRNN_FROM_Z_AND_V ? U : 0;
         const double *Bz = p->B_obs + dv * X;
@@ -188,15 +191,21 @@ ROWS_INLINE void readout_rows_backward(size_t R, const smc_pass *pass, size_t K,
         return;
     }
     /* One-to-one: pre = B . f + b, f = x or phi(x; h), x = m z + cin (work holds x). */
+    double *restrict gB = g.B_obs;
+    const double *restrict B = p->B_obs;
     for (size_t k = 0; k < K; k++) {
-        const double *x = work + k * N;
-        double *pb = Prebar + k * X;
-        for (size_t i = 0; i < X; i++) {
-            double f = x[i];
-            if (c->readout_from == LRNN_FROM_RATES)
-                f = lrnn_activation_apply(c->activation, x[i], p->h[i]);
-            g.B_obs[i] += pb[i] * f;
-            pb[i] *= p->B_obs[i]; /* now fbar */
+        const double *restrict x = work + k * N;
+        double *restrict pb = Prebar + k * X;
+        if (c->readout_from == LRNN_FROM_RATES) {
+            for (size_t i = 0; i < X; i++) {
+                gB[i] += pb[i] * lrnn_activation_apply(c->activation, x[i], p->h[i]);
+                pb[i] *= B[i]; /* now fbar */
+            }
+        } else {
+            for (size_t i = 0; i < X; i++) {
+                gB[i] += pb[i] * x[i];
+                pb[i] *= B[i];
+            }
         }
         if (c->readout_from == LRNN_FROM_RATES)
             for (size_t i = 0; i < X; i++) { /* xbar = phi'(x) fbar, hbar += dphi/dh fbar */

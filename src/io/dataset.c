@@ -192,10 +192,25 @@ lrnn_status lrnn_dataset_load_inputs(lrnn_dataset *d, const char *spec, lrnn_lay
     lrnn_status s = lrnn_array_load(spec, &a);
     if (s != LRNN_OK) return s;
     lrnn_dataset in;
+    /* Conditioning inputs: a 2-D array B x U for trial data holds one input vector per trial,
+     * the same at every step (e.g. a reach target); it is repeated over time. */
+    bool per_trial = a.ndim == 2 && d->B > 1 && a.shape[0] == d->B;
     /* Inputs drive the model at every step: a missing input has no meaning, so NaN fails. */
-    s = build(&a, layout, LRNN_NAN_ERROR, spec, "input", &in);
+    s = build(&a, per_trial ? LRNN_LAYOUT_TX : layout, LRNN_NAN_ERROR, spec, "input", &in);
     lrnn_array_free(&a);
     if (s != LRNN_OK) return s;
+    if (per_trial) { /* read as one recording of B steps: spread row b over trial b */
+        size_t U = in.X, T = d->T;
+        double *u = malloc(d->B * T * U * sizeof *u);
+        if (!u) {
+            lrnn_dataset_free(&in);
+            return lrnn_fail(LRNN_ERR_NOMEM, "%s: cannot allocate inputs", spec);
+        }
+        for (size_t b = 0; b < d->B; b++)
+            for (size_t t = 0; t < T; t++) memcpy(u + (b * T + t) * U, in.y + b * U, U * sizeof *u);
+        free(in.y);
+        in.y = u, in.B = d->B, in.T = T;
+    }
     if (in.B != d->B || in.T != d->T) {
         s = lrnn_fail(LRNN_ERR_SHAPE,
                       "%s: inputs have B x T x U = %zu x %zu x %zu but the data have "

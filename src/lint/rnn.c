@@ -96,40 +96,26 @@ lrnn_status lrnn_lint_config_check(const lrnn_lint_config *c) {
     return LRNN_OK;
 }
 
-static void add(lrnn_param_layout *l, const char *name, int ndim, size_t rows, size_t cols,
-                bool trainable) {
-    lrnn_param_entry *e = &l->entry[l->count++];
-    memset(e, 0, sizeof *e);
-    strncpy(e->name, name, sizeof e->name - 1);
-    e->ndim = ndim;
-    e->shape[0] = rows;
-    e->shape[1] = ndim == 2 ? cols : 0;
-    e->size = ndim == 2 ? rows * cols : rows;
-    e->offset = l->total;
-    e->trainable = trainable;
-    l->total += e->size;
-}
-
 /* Section 1.1: wi trains, or else its gain si; likewise wo / so. Empty entries (U = 0) are
  * still listed (size 0) so the names are the same for every configuration. */
 static void build_layout(const lrnn_lint_config *c, lrnn_param_layout *l) {
     memset(l, 0, sizeof *l);
     size_t N = (size_t)c->units, R = (size_t)c->rank, U = (size_t)c->inputs;
     size_t O = c->identity_readout ? N : (size_t)c->outputs;
-    add(l, "wi", 2, U, N, c->train_wi);
-    add(l, "si", 1, U, 0, !c->train_wi && c->train_si);
+    lrnn_param_layout_add(l, "wi", 2, U, N, c->train_wi);
+    lrnn_param_layout_add(l, "si", 1, U, 0, !c->train_wi && c->train_si);
     if (c->kind == LRNN_LINT_LOW_RANK) {
-        add(l, "m", 2, N, R, c->train_wrec);
-        add(l, "n", 2, N, R, c->train_wrec);
+        lrnn_param_layout_add(l, "m", 2, N, R, c->train_wrec);
+        lrnn_param_layout_add(l, "n", 2, N, R, c->train_wrec);
     } else {
-        add(l, "wrec", 2, N, N, c->train_wrec);
+        lrnn_param_layout_add(l, "wrec", 2, N, N, c->train_wrec);
     }
-    add(l, "b", 1, N, 0, c->train_b);
+    lrnn_param_layout_add(l, "b", 1, N, 0, c->train_b);
     if (!c->identity_readout) {
-        add(l, "wo", 2, N, O, c->train_wo);
-        add(l, "so", 1, O, 0, !c->train_wo && c->train_so);
+        lrnn_param_layout_add(l, "wo", 2, N, O, c->train_wo);
+        lrnn_param_layout_add(l, "so", 1, O, 0, !c->train_wo && c->train_so);
     }
-    add(l, "h0", 1, N, 0, c->train_h0);
+    lrnn_param_layout_add(l, "h0", 1, N, 0, c->train_h0);
 }
 
 lrnn_lint_view lrnn_lint_view_of(const lrnn_param_layout *l, double *block) {

@@ -3,26 +3,12 @@
 
 #include "lrnn/model.h"
 
-static void add(lrnn_param_layout *l, const char *name, int ndim, size_t rows, size_t cols,
-                bool trainable) {
-    lrnn_param_entry *e = &l->entry[l->count++];
-    memset(e, 0, sizeof *e);
-    strncpy(e->name, name, sizeof e->name - 1);
-    e->ndim = ndim;
-    e->shape[0] = rows;
-    e->shape[1] = ndim == 2 ? cols : 0;
-    e->size = ndim == 2 ? rows * cols : rows;
-    e->offset = l->total;
-    e->trainable = trainable;
-    l->total += e->size;
-}
-
 static void add_noise(lrnn_param_layout *l, const char *name, lrnn_noise kind, size_t d,
                       bool trainable) {
     if (kind == LRNN_NOISE_FULL)
-        add(l, name, 2, d, d, trainable);
+        lrnn_param_layout_add(l, name, 2, d, d, trainable);
     else
-        add(l, name, 1, kind == LRNN_NOISE_DIAG ? d : 1, 0, trainable);
+        lrnn_param_layout_add(l, name, 1, kind == LRNN_NOISE_DIAG ? d : 1, 0, trainable);
 }
 
 lrnn_status lrnn_param_layout_build(const lrnn_model_config *c, lrnn_param_layout *l) {
@@ -31,22 +17,22 @@ lrnn_status lrnn_param_layout_build(const lrnn_model_config *c, lrnn_param_layou
     memset(l, 0, sizeof *l);
     size_t R = (size_t)c->rank, N = (size_t)c->units, X = (size_t)c->channels;
     size_t U = (size_t)c->inputs;
-    add(l, "m", 2, N, R, true);
-    add(l, "n", 2, R, N, true);
-    add(l, "h", 1, N, 0, c->train_neuron_bias);
-    add(l, "decay_param", 1, c->decay == LRNN_DECAY_SCALAR ? 1 : R, 0, c->train_decay);
-    if (U > 0) add(l, "W_u", 2, N, U, c->train_wu);
-    if (c->init_state == LRNN_INIT_TRAINABLE) add(l, "z_init", 1, R, 0, true);
+    lrnn_param_layout_add(l, "m", 2, N, R, true);
+    lrnn_param_layout_add(l, "n", 2, R, N, true);
+    lrnn_param_layout_add(l, "h", 1, N, 0, c->train_neuron_bias);
+    lrnn_param_layout_add(l, "decay_param", 1, c->decay == LRNN_DECAY_SCALAR ? 1 : R, 0, c->train_decay);
+    if (U > 0) lrnn_param_layout_add(l, "W_u", 2, N, U, c->train_wu);
+    if (c->init_state == LRNN_INIT_TRAINABLE) lrnn_param_layout_add(l, "z_init", 1, R, 0, true);
     add_noise(l, "R_z", c->noise_z, R, c->train_noise_z);
     add_noise(l, "R_z0", c->noise_z0, R, c->train_noise_z0);
     if (c->obs == LRNN_OBS_GAUSS) add_noise(l, "R_x", c->noise_x, X, c->train_noise_x);
     if (c->readout == LRNN_READOUT_AFFINE) {
         size_t dv = c->readout_from == LRNN_FROM_Z_AND_V ? U : 0;
-        add(l, "B_obs", 2, dv + R, X, c->train_obs_weights);
+        lrnn_param_layout_add(l, "B_obs", 2, dv + R, X, c->train_obs_weights);
     } else {
-        add(l, "B_obs", 1, X, 0, c->train_obs_weights);
+        lrnn_param_layout_add(l, "B_obs", 1, X, 0, c->train_obs_weights);
     }
-    add(l, "bias_obs", 1, X, 0, c->train_obs_bias);
+    lrnn_param_layout_add(l, "bias_obs", 1, X, 0, c->train_obs_bias);
     if (c->encoder.layers > 0) {
         /* the encoder's own layout, shifted behind the model's parameters */
         lrnn_encoder_config e = lrnn_model_encoder_config(c);
@@ -64,12 +50,6 @@ lrnn_status lrnn_param_layout_build(const lrnn_model_config *c, lrnn_param_layou
         l->total += enc.total;
     }
     return LRNN_OK;
-}
-
-const lrnn_param_entry *lrnn_param_layout_find(const lrnn_param_layout *l, const char *name) {
-    for (int i = 0; i < l->count; i++)
-        if (strcmp(l->entry[i].name, name) == 0) return &l->entry[i];
-    return NULL;
 }
 
 static double *at(const lrnn_param_layout *l, double *block, const char *name) {
@@ -93,11 +73,4 @@ lrnn_param_view lrnn_param_view_of(const lrnn_param_layout *l, double *block) {
         .encoder = at(l, block, "enc_w0"),
     };
     return v;
-}
-
-size_t lrnn_param_layout_trainable(const lrnn_param_layout *l) {
-    size_t n = 0;
-    for (int i = 0; i < l->count; i++)
-        if (l->entry[i].trainable) n += l->entry[i].size;
-    return n;
 }

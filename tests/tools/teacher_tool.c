@@ -2,6 +2,9 @@
  *   teacher_tool make DIR             rank-2 limit-cycle teacher, train/test data
  *   teacher_tool noise A.h5 B.h5      process-noise scale of both models, ratio B/A
  *   teacher_tool spectrum A.npy B.npy power spectra of two samples: peak periods, Hellinger
+ *   teacher_tool missing IN.npy DIR   DIR/masked.npy: 20% of the entries NaN (seeded);
+ *                                     DIR/varlen.npy: trial b cut to a length in [40, T] (the
+ *                                     rest NaN padding), trial 0 kept whole
  * The noise scale is basis-free: sqrt(tr(m Sigma_z m^T) / R), the unit-space noise, unchanged
  * by any invertible change of latent coordinates (m -> m P^-1, Sigma -> P Sigma P^T). */
 #include <math.h>
@@ -10,6 +13,7 @@
 #include <string.h>
 
 #include "lrnn/io.h"
+#include "lrnn/rng.h"
 #include "lrnn/model_file.h"
 #include "lrnn/sample.h"
 
@@ -42,6 +46,34 @@ static int make(const char *dir) {
     if (lrnn_npy_write(path, &test)) return fail();
     free(y);
     lrnn_model_free(model);
+    return 0;
+}
+
+static int missing(const char *in, const char *dir) {
+    lrnn_array a;
+    if (lrnn_array_load(in, &a)) return fail();
+    if (a.ndim != 3 || a.dtype != LRNN_DTYPE_F64) {
+        fprintf(stderr, "teacher_tool: %s is not a float64 trials x time x channels array\n", in);
+        return 1;
+    }
+    size_t B = a.shape[0], T = a.shape[1], X = a.shape[2], n = B * T * X;
+    double *y = a.data, *copy = malloc(n * sizeof *copy);
+    lrnn_rng r;
+    lrnn_rng_init(&r, 23, LRNN_RNG_SAMPLE, 0, 0);
+    for (size_t i = 0; i < n; i++) copy[i] = lrnn_rng_uniform(&r) < 0.2 ? NAN : y[i];
+    char path[4096];
+    lrnn_array out = a;
+    out.data = copy;
+    snprintf(path, sizeof path, "%s/masked.npy", dir);
+    if (lrnn_npy_write(path, &out)) return fail();
+    for (size_t b = 0; b < B; b++) {
+        size_t len = b == 0 || T <= 40 ? T : 40 + (size_t)lrnn_rng_below(&r, T - 40 + 1);
+        for (size_t i = 0; i < T * X; i++) copy[b * T * X + i] = i < len * X ? y[b * T * X + i] : NAN;
+    }
+    snprintf(path, sizeof path, "%s/varlen.npy", dir);
+    if (lrnn_npy_write(path, &out)) return fail();
+    free(copy);
+    lrnn_array_free(&a);
     return 0;
 }
 
@@ -125,6 +157,8 @@ int main(int argc, char **argv) {
     if (argc == 3 && !strcmp(argv[1], "make")) return make(argv[2]);
     if (argc == 4 && !strcmp(argv[1], "noise")) return noise(argv[2], argv[3]);
     if (argc == 4 && !strcmp(argv[1], "spectrum")) return spectrum(argv[2], argv[3]);
-    fprintf(stderr, "usage: teacher_tool make DIR | noise A.h5 B.h5 | spectrum A.npy B.npy\n");
+    if (argc == 4 && !strcmp(argv[1], "missing")) return missing(argv[2], argv[3]);
+    fprintf(stderr, "usage: teacher_tool make DIR | noise A.h5 B.h5 | spectrum A.npy B.npy | "
+                    "missing IN.npy DIR\n");
     return 2;
 }
