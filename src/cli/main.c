@@ -16,6 +16,7 @@ static const subcommand subcommands[] = {
     {"sample", cmd_sample, "generate latents, rates and observations from a model"},
     {"info", cmd_info, "describe a model file"},
     {"fit", cmd_fit, "fit a model to a recording by variational SMC"},
+    {"posterior", cmd_posterior, "posterior latents and rates of a recording (filter, smoother)"},
     {"eval", cmd_eval, "evaluate a model on a recording (per-step SMC bound)"},
     {"compare", cmd_compare, "compare generated data with a recording (D_stsp, D_H, spikes)"},
     {"fixedpoints", cmd_fixedpoints, "fixed points, cycles and their stability"},
