@@ -21,5 +21,6 @@ fi
   --proposal optimal --particles 10 --batch 10 --window 50 --windows-per-epoch 500 \
   --epochs "${EPOCHS:-1500}" --lr 1e-3 --lr-end 1e-6 --optimizer radam \
   --valid-frac 0.1 --eval-every 50 --checkpoint-every 50 --seed "${SEED:-1}" \
+  --threads "${THREADS:-0}" ${QUIET:+--quiet} \
   --out "$out"
 "$lrnn" eval --model "$out/model.h5" --data "$data" --layout tx --window 50 --particles 10 --repeats 3
