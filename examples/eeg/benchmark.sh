@@ -26,7 +26,7 @@ fi
 mkdir -p "$out"
 start=$(date +%s)
 
-echo "== fitting $seeds seeds, $parallel at a time, ${EPOCHS:-1500} epochs each (logs: $out/seed*/fit.log)"
+echo "== fitting $seeds seeds, $parallel at a time, ${EPOCHS:-1500} epochs each (logs: $out/seed*.log)"
 export LRNN="$lrnn" EEG_DATA="$data" EPOCHS="${EPOCHS:-1500}" THREADS=1 QUIET=1
 seq 1 "$seeds" | xargs -P "$parallel" -I{} bash -c \
   'SEED={} bash "$0" "$1/seed{}" > "$1/seed{}.log" 2>&1 && echo "seed {} done" || { echo "seed {} FAILED (see $1/seed{}.log)"; exit 1; }' \
