@@ -1,7 +1,7 @@
 /* BPTT of the LINT rate RNNs against central finite differences in double precision (spec
  * lint_method.md sections 1.4 and 2), for the low-rank and full-rank networks, dense and
  * identity readouts, the section 1.3 variants, every trainable subset, masks and per-trial
- * initial states; plus the vectorised tanh against libm and the ziggurat normals' moments. */
+ * initial states; plus the vectorised tanh against libm. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -275,34 +275,6 @@ static void test_tanh_accuracy(void **state) {
     assert_true(lint_tanh(50.0) == 1.0 && lint_tanh(-50.0) == -1.0);
 }
 
-/* n = 2e6 ziggurat draws: mean and variance within 5 standard errors (sd of the mean 1/sqrt(n),
- * of the sample variance sqrt(2/n)); the tail P(|z| > R = 3.654) = 2.58e-4 within 5 sd of the
- * binomial count. */
-static void test_normals(void **state) {
-    (void)state;
-    lint_zig z;
-    lint_zig_init(&z);
-    lrnn_rng r;
-    lrnn_rng_init(&r, 4, LRNN_RNG_SAMPLE, 0, 0);
-    size_t n = 2000000;
-    double *buf = malloc(n * sizeof *buf);
-    lint_normals(&z, &r, buf, n);
-    double s1 = 0.0, s2 = 0.0;
-    size_t tail = 0;
-    for (size_t i = 0; i < n; i++) {
-        s1 += buf[i];
-        s2 += buf[i] * buf[i];
-        tail += fabs(buf[i]) > 3.6541528853610088;
-    }
-    double mean = s1 / n, var = s2 / n - mean * mean;
-    double p = 2.5808e-4, sd_tail = sqrt(n * p * (1 - p));
-    printf("  ziggurat: mean %.2e var %.5f tail %zu (expected %.0f)\n", mean, var, tail, n * p);
-    assert_true(fabs(mean) < 5.0 / sqrt((double)n));
-    assert_true(fabs(var - 1.0) < 5.0 * sqrt(2.0 / n));
-    assert_true(fabs((double)tail - n * p) < 5.0 * sd_tail);
-    free(buf);
-}
-
 /* Bad inputs: NaN target, empty mask row, wrong workspace, index out of range. */
 static void test_bad_inputs(void **state) {
     (void)state;
@@ -344,8 +316,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_low_rank),         cmocka_unit_test(test_full_rank),
         cmocka_unit_test(test_identity_readout), cmocka_unit_test(test_variants),
-        cmocka_unit_test(test_trainable_flags),  cmocka_unit_test(test_tanh_accuracy),
-        cmocka_unit_test(test_normals),          cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_trainable_flags),  cmocka_unit_test(test_tanh_accuracy),          cmocka_unit_test(test_bad_inputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,7 +73,6 @@ lrnn_status lrnn_lint_work_create(const lrnn_lint_rnn *rnn, size_t max_batch, si
                          "x %zu units)",
                          T, B, N);
     }
-    lint_zig_init(&w->zig);
     *out = w;
     return LRNN_OK;
 }
@@ -260,7 +259,7 @@ lrnn_status lrnn_lint_forward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const
                 lint_comb_row(N, 0.0, NULL, nk, cu, w->Win + k0 * N, xn, 1);
             }
             if (sigma > 0.0) { /* + sigma xi_t */
-                lint_normals(&w->zig, &w->rng[b], noise_row, N);
+                lrnn_rng_normal_fill(&w->rng[b], noise_row, N);
                 lint_comb_row(N, 0.0, NULL, 1, &sigma, noise_row, xn, 1);
             }
             lint_act(rnn->c.phi, xn, bias, rn, N);

@@ -23,18 +23,6 @@ typedef struct lint_dims {
 
 lint_dims lint_dims_of(const lrnn_lint_rnn *rnn);
 
-/* Ziggurat tables (256 layers), filled once per workspace. */
-typedef struct lint_zig {
-    double x[257], f[257], ratio[256]; /* ratio[i] = x[i+1] / x[i] */
-} lint_zig;
-
-void lint_zig_init(lint_zig *z);
-/* n standard normals from one lrnn_rng stream (two per 64-bit word). */
-void lint_normals(const lint_zig *z, lrnn_rng *rng, double *out, size_t n);
-/* The ziggurat outside the rectangle of layer i for the candidate u: the tail (i = 0) or the
- * wedge; NaN when the wedge rejects (draw again). Uniforms from rng. */
-double lint_zig_slow(const lint_zig *z, lrnn_rng *rng, int i, double u);
-
 /* Elementwise kernels (kernels.c). */
 void lint_act(lrnn_lint_act a, const double *x, const double *b, double *out, size_t n);
 /* out = act'(.) g (+ out when accumulate), the derivative taken from the activation's output
@@ -83,7 +71,6 @@ struct lrnn_lint_work {
     double loss;   /* loss recomputed by the last backward pass */
     size_t *idx;   /* B dataset indices */
     lrnn_rng *rng; /* B noise streams */
-    lint_zig zig;
 };
 
 #endif

@@ -1,5 +1,5 @@
 /* Elementwise kernels of the LINT passes: a vectorisable tanh, the activations and their
- * derivatives, and a ziggurat normal generator on lrnn rng streams.
+ * derivatives.
  *
  * libm's tanh is a scalar call (about 20 ns) and the fits evaluate N tanh per trial and step
  * (3e7 per epoch at N = 512), so tanh is computed here from a polynomial exp that gcc
@@ -225,72 +225,4 @@ void lint_bptt_row_tanh(size_t n, const double *r, const double *tg, const doubl
 void lint_prefetch_row(const double *p, size_t n) {
     for (size_t i = 0; i < n; i += 8)
         __builtin_prefetch(p + i, 0, 3);
-}
-
-/* ---- ziggurat (Marsaglia and Tsang 2000, in Doornik's 2005 "ZIGNOR" form, 256 layers) ----
- * Layers of equal area V under f(x) = exp(-x^2/2): x[0] = V / f(R), x[1] = R, x[i+1] =
- * f^-1(V / x[i] + f(x[i])), x[256] = 0. A draw takes layer i and u uniform in (-1, 1): accepts
- * u x[i] when |u| < x[i+1] / x[i] (about 99% of draws), samples the tail beyond R in layer 0,
- * and otherwise accepts under the curve in the wedge. */
-enum { ZIG_C = 256 };
-static const double ZIG_R = 3.6541528853610088, ZIG_V = 0.00492867323399;
-
-void lint_zig_init(lint_zig *z) {
-    double f = exp(-0.5 * ZIG_R * ZIG_R);
-    z->x[0] = ZIG_V / f;
-    z->x[1] = ZIG_R;
-    z->x[ZIG_C] = 0.0;
-    for (int i = 2; i < ZIG_C; i++) {
-        double prev = z->x[i - 1];
-        z->x[i] = sqrt(-2.0 * log(ZIG_V / prev + exp(-0.5 * prev * prev)));
-    }
-    for (int i = 0; i <= ZIG_C; i++)
-        z->f[i] = exp(-0.5 * z->x[i] * z->x[i]);
-    for (int i = 0; i < ZIG_C; i++)
-        z->ratio[i] = z->x[i + 1] / z->x[i];
-}
-
-double lint_zig_slow(const lint_zig *z, lrnn_rng *rng, int i, double u) {
-    if (i == 0) { /* tail beyond R (Marsaglia 1964) */
-        double a, b;
-        do {
-            a = -log(lrnn_rng_uniform(rng)) / ZIG_R;
-            b = -log(lrnn_rng_uniform(rng));
-        } while (b + b < a * a);
-        return u < 0.0 ? -(ZIG_R + a) : ZIG_R + a;
-    }
-    double x = u * z->x[i];
-    if (z->f[i + 1] + lrnn_rng_uniform(rng) * (z->f[i] - z->f[i + 1]) < exp(-0.5 * x * x)) return x;
-    return NAN; /* rejected: draw again */
-}
-
-/* One 64-bit word gives two draws: bits 0-7 and 32-39 pick the layers, bits 8-31 and 40-63 are
- * 24-bit uniforms u in (-1, 1) (resolution 1.2e-7, ample for per-step noise; the rare wedge and
- * tail steps draw full 53-bit uniforms from the same stream). */
-static inline double zig_u24(uint32_t h) {
-    return 2.0 * (((double)(h >> 8) + 0.5) * 0x1.0p-24) - 1.0;
-}
-
-static inline int zig_one(const lint_zig *z, lrnn_rng *rng, uint32_t h, double *out) {
-    int i = (int)(h & 0xff);
-    double u = zig_u24(h);
-    if (fabs(u) < z->ratio[i]) {
-        *out = u * z->x[i];
-        return 1;
-    }
-    double v = lint_zig_slow(z, rng, i, u);
-    if (v == v) {
-        *out = v;
-        return 1;
-    }
-    return 0;
-}
-
-void lint_normals(const lint_zig *z, lrnn_rng *rng, double *out, size_t n) {
-    size_t k = 0;
-    while (k < n) {
-        uint64_t w = lrnn_rng_u64(rng);
-        if (zig_one(z, rng, (uint32_t)w, out + k)) k++;
-        if (k < n && zig_one(z, rng, (uint32_t)(w >> 32), out + k)) k++;
-    }
 }
