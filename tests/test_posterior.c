@@ -30,188 +30,15 @@
 
 #include <cmocka.h>
 
+#include "lgssm.h"
 #include "lrnn/posterior.h"
 #include "lrnn/rng.h"
 #include "lrnn/sample.h"
 
 enum { T = 30, SHORT = 17, MAXD = 8, COPIES = 32, K = 256, NS = 32 };
 
-/* In-place lower Cholesky; returns 0 or -1 when not positive definite. */
-static int chol(size_t n, double *A) {
-    for (size_t j = 0; j < n; j++) {
-        double s = A[j * n + j];
-        for (size_t k = 0; k < j; k++)
-            s -= A[j * n + k] * A[j * n + k];
-        if (!(s > 0.0)) return -1;
-        A[j * n + j] = sqrt(s);
-        for (size_t i = j + 1; i < n; i++) {
-            double v = A[i * n + j];
-            for (size_t k = 0; k < j; k++)
-                v -= A[i * n + k] * A[j * n + k];
-            A[i * n + j] = v / A[j * n + j];
-        }
-        for (size_t i = 0; i < j; i++)
-            A[i * n + j] = 0.0;
-    }
-    return 0;
-}
-
-/* Solve (L L^T) x = b in place, L lower n x n. */
-static void chol_solve(size_t n, const double *L, double *b) {
-    for (size_t i = 0; i < n; i++) {
-        for (size_t k = 0; k < i; k++)
-            b[i] -= L[i * n + k] * b[k];
-        b[i] /= L[i * n + i];
-    }
-    for (size_t i = n; i-- > 0;) {
-        for (size_t k = i + 1; k < n; k++)
-            b[i] -= L[k * n + i] * b[k];
-        b[i] /= L[i * n + i];
-    }
-}
-
-/* Covariance L L^T of a noise parameter (spec 1.4), computed here from the raw parameter. */
-static void noise_cov(lrnn_noise kind, size_t d, const double *r, double *S) {
-    double L[MAXD * MAXD] = {0};
-    for (size_t i = 0; i < d; i++) {
-        switch (kind) {
-        case LRNN_NOISE_FULL:
-            L[i * d + i] = exp(0.5 * r[i * d + i]);
-            for (size_t j = 0; j < i; j++)
-                L[i * d + j] = r[i * d + j];
-            break;
-        case LRNN_NOISE_DIAG:
-            L[i * d + i] = exp(0.5 * r[i]);
-            break;
-        case LRNN_NOISE_SCALAR:
-            L[i * d + i] = exp(0.5 * r[0]);
-            break;
-        }
-    }
-    for (size_t i = 0; i < d; i++)
-        for (size_t j = 0; j < d; j++) {
-            double acc = 0.0;
-            for (size_t k = 0; k < d; k++)
-                acc += L[i * d + k] * L[j * d + k];
-            S[i * d + j] = acc;
-        }
-}
-
-/* Set every parameter to a reproducible value of a sensible scale (recurrence n m of moderate
- * size so the linear system stays well-behaved over T steps). */
-static void set_params(lrnn_model *model, uint64_t seed) {
-    const lrnn_model_config *c = lrnn_model_config_of(model);
-    const lrnn_param_layout *l = lrnn_model_layout(model);
-    double *theta = lrnn_model_params(model);
-    size_t N = (size_t)c->units;
-    bool affine = c->readout == LRNN_READOUT_AFFINE;
-    lrnn_rng r;
-    lrnn_rng_init(&r, seed, LRNN_RNG_INIT, 99, 0);
-    for (int e = 0; e < l->count; e++) {
-        const lrnn_param_entry *pe = &l->entry[e];
-        double *x = theta + pe->offset;
-        for (size_t i = 0; i < pe->size; i++) {
-            double g = lrnn_rng_normal(&r);
-            size_t row = pe->ndim == 2 ? i / pe->shape[1] : i,
-                   col = pe->ndim == 2 ? i % pe->shape[1] : i;
-            bool diag = pe->ndim == 1 || row == col;
-            if (!strcmp(pe->name, "m"))
-                x[i] = 0.7 * g;
-            else if (!strcmp(pe->name, "n"))
-                x[i] = 0.4 * g / sqrt((double)N);
-            else if (!strcmp(pe->name, "h"))
-                x[i] = 0.3 * g;
-            else if (!strcmp(pe->name, "decay_param"))
-                x[i] = log(-log(0.8)) + 0.2 * g;
-            else if (!strcmp(pe->name, "W_u"))
-                x[i] = 0.6 * g;
-            else if (!strcmp(pe->name, "z_init"))
-                x[i] = 0.5 * g;
-            else if (!strcmp(pe->name, "R_z"))
-                x[i] = diag ? 2.0 * log(0.35) + 0.2 * g : 0.1 * g;
-            else if (!strcmp(pe->name, "R_z0"))
-                x[i] = diag ? 2.0 * log(0.7) + 0.2 * g : 0.2 * g;
-            else if (!strcmp(pe->name, "R_x"))
-                x[i] = 2.0 * log(0.45) + 0.3 * g;
-            else if (!strcmp(pe->name, "B_obs"))
-                x[i] = affine ? 0.8 * g : 1.0 + 0.3 * g;
-            else if (!strcmp(pe->name, "bias_obs"))
-                x[i] = 0.3 * g;
-            else
-                fail_msg("unexpected parameter %s", pe->name);
-        }
-    }
-}
-
 /* ---- the linear-Gaussian state-space form and the exact filter / smoother ---- */
 
-typedef struct lgssm {
-    size_t R, X;
-    double F[MAXD * MAXD], Sz[MAXD * MAXD], S0[MAXD * MAXD], H[MAXD * MAXD], D[MAXD];
-    double mu0[MAXD], off[MAXD];
-    double f[T][MAXD]; /* f_t for t >= 1: n (W_u v_{t-1} - h) */
-} lgssm;
-
-static void build_lgssm(lrnn_model *model, const double *u, lgssm *s) {
-    const lrnn_model_config *c = lrnn_model_config_of(model);
-    assert_int_equal(c->activation, LRNN_ACT_IDENTITY);
-    assert_int_equal(c->readout, LRNN_READOUT_AFFINE);
-    assert_int_equal(c->readout_from, LRNN_FROM_Z);
-    assert_false(c->simulate_input);
-    lrnn_param_view p = lrnn_model_view(model);
-    size_t R = (size_t)c->rank, N = (size_t)c->units, X = (size_t)c->channels;
-    size_t U = (size_t)c->inputs;
-    memset(s, 0, sizeof *s);
-    s->R = R, s->X = X;
-    for (size_t r = 0; r < R; r++)
-        for (size_t k = 0; k < R; k++) {
-            double acc = r == k ? exp(-exp(p.decay_param[0])) : 0.0;
-            for (size_t i = 0; i < N; i++)
-                acc += p.n[r * N + i] * p.m[i * R + k];
-            s->F[r * R + k] = acc;
-        }
-    for (size_t t = 1; t < T; t++)
-        for (size_t r = 0; r < R; r++) {
-            double acc = 0.0;
-            for (size_t i = 0; i < N; i++) {
-                double cur = -p.h[i];
-                for (size_t j = 0; j < U; j++)
-                    cur += p.W_u[i * U + j] * u[(t - 1) * U + j];
-                acc += p.n[r * N + i] * cur;
-            }
-            s->f[t][r] = acc;
-        }
-    noise_cov(c->noise_z, R, p.R_z, s->Sz);
-    noise_cov(c->noise_z0, R, p.R_z0, s->S0);
-    for (size_t i = 0; i < X; i++)
-        s->D[i] = exp(p.R_x[c->noise_x == LRNN_NOISE_DIAG ? i : 0]);
-    /* mu_0 = z_init + (m^T m)^-1 m^T W_u u_0 */
-    double G[MAXD * MAXD], rhs[MAXD];
-    for (size_t a1 = 0; a1 < R; a1++) {
-        rhs[a1] = 0.0;
-        for (size_t i = 0; i < N; i++) {
-            double cur = 0.0;
-            for (size_t j = 0; j < U; j++)
-                cur += p.W_u[i * U + j] * u[j];
-            rhs[a1] += p.m[i * R + a1] * cur;
-        }
-        for (size_t b1 = 0; b1 < R; b1++) {
-            double acc = 0.0;
-            for (size_t i = 0; i < N; i++)
-                acc += p.m[i * R + a1] * p.m[i * R + b1];
-            G[a1 * R + b1] = acc;
-        }
-    }
-    assert_int_equal(chol(R, G), 0);
-    chol_solve(R, G, rhs);
-    for (size_t k = 0; k < R; k++)
-        s->mu0[k] = (p.z_init ? p.z_init[k] : 0.0) + rhs[k];
-    for (size_t i = 0; i < X; i++) {
-        s->off[i] = p.bias_obs[i];
-        for (size_t k = 0; k < R; k++)
-            s->H[i * R + k] = p.B_obs[k * X + i];
-    }
-}
 
 /* R x R products: C = A B, C = A B^T. */
 static void mm(size_t R, const double *A, const double *B, double *C) {
@@ -261,7 +88,7 @@ static void kalman_rts(const lgssm *s, const double *y, const uint8_t *mask, siz
         for (size_t i = 0; i < X; i++) {
             if (mask && !mask[t * X + i]) continue;
             const double *h = s->H + i * R;
-            double Ph[MAXD], hPh = s->D[i], res = y[t * X + i] - s->off[i];
+            double Ph[MAXD], hPh = s->D[i], res = y[t * X + i] - s->off[t][i];
             for (size_t r = 0; r < R; r++) {
                 Ph[r] = 0.0;
                 for (size_t k = 0; k < R; k++)
@@ -294,14 +121,14 @@ static void kalman_rts(const lgssm *s, const double *y, const uint8_t *mask, siz
         for (size_t i = 0; i < R * R; i++)
             Pp[i] += s->Sz[i];
         memcpy(L, Pp, sizeof L);
-        assert_int_equal(chol(R, L), 0);
+        assert_int_equal(lg_chol(R, L), 0);
         /* G^T = Pp^-1 F Pf (columns solved one by one); tmp = F Pf */
         mm(R, s->F, Pf[t], tmp);
         for (size_t c = 0; c < R; c++) {
             double col[MAXD];
             for (size_t r = 0; r < R; r++)
                 col[r] = tmp[r * R + c];
-            chol_solve(R, L, col);
+            lg_chol_solve(R, L, col);
             for (size_t r = 0; r < R; r++)
                 G[c * R + r] = col[r];
         }
@@ -327,7 +154,7 @@ static lrnn_model *linear_model(void) {
     /* full z and z0 noise, diag x noise, affine readout from z, identity g, direct inputs */
     lrnn_model *model = NULL;
     assert_int_equal(lrnn_model_create(&c, &model), LRNN_OK);
-    set_params(model, 21);
+    lg_set_params(model, 21);
     return model;
 }
 
@@ -375,7 +202,7 @@ static void linear_gaussian_matches_kalman(void **state) {
         if (!m1[i]) y1[i] = NAN; /* a masked value leaking into the filter would show */
     }
     lgssm s;
-    build_lgssm(model, u, &s);
+    lgssm_build(model, u, T, &s);
     static double mf[2][T][MAXD], Pf[2][T][MAXD * MAXD], ms[2][T][MAXD], Ps[2][T][MAXD * MAXD];
     static double wf[T][MAXD], wPf[T][MAXD * MAXD], wms[T][MAXD], wPs[T][MAXD * MAXD];
     kalman_rts(&s, y1, m1, T, false, mf[0], Pf[0], ms[0], Ps[0]);
@@ -426,7 +253,7 @@ static void linear_gaussian_matches_kalman(void **state) {
     for (size_t b = 0; b < COPIES; b++)
         for (size_t t = 0; t < len[b]; t++)
             for (size_t i = 0; i < X; i++) {
-                double ef = s.off[i], es = s.off[i];
+                double ef = s.off[t][i], es = s.off[t][i];
                 for (size_t r = 0; r < R; r++) {
                     ef += s.H[i * R + r] * lf[(b * T + t) * R + r];
                     es += s.H[i * R + r] * lsm[(b * T + t) * R + r];
@@ -484,7 +311,7 @@ static void one_step_prediction_is_linear(void **state) {
     lrnn_sample_output so = {.observations = y};
     assert_int_equal(lrnn_model_sample(model, &sp, &so), LRNN_OK);
     lgssm s;
-    build_lgssm(model, u, &s);
+    lgssm_build(model, u, T, &s);
     lrnn_posterior_params pp = lrnn_posterior_default_params();
     pp.smc.particles = 32, pp.predict_steps = 1;
     lrnn_posterior *post = NULL;
@@ -497,7 +324,7 @@ static void one_step_prediction_is_linear(void **state) {
     double worst = 0.0;
     for (size_t t = 1; t < T; t++)
         for (size_t i = 0; i < X; i++) {
-            double e = s.off[i];
+            double e = s.off[t][i];
             for (size_t r = 0; r < R; r++) {
                 double z = s.f[t][r];
                 for (size_t k = 0; k < R; k++) z += s.F[r * R + k] * lf[(t - 1) * R + k];
