@@ -13,6 +13,8 @@ int cmd_eval(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_posterior(int argc, char **argv);
 int cmd_fixedpoints(int argc, char **argv);
+int cmd_task(int argc, char **argv);
+int cmd_lint(int argc, char **argv);
 
 /* Options that build a model configuration (shared by init and, later, fit). Writes at most
  * `cap` options into out and returns how many. */

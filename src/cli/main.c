@@ -20,6 +20,8 @@ static const subcommand subcommands[] = {
     {"eval", cmd_eval, "evaluate a model on a recording (per-step SMC bound)"},
     {"compare", cmd_compare, "compare generated data with a recording (D_stsp, D_H, spikes)"},
     {"fixedpoints", cmd_fixedpoints, "fixed points, cycles and their stability"},
+    {"task", cmd_task, "train a LINT teacher network on a cognitive task"},
+    {"lint", cmd_lint, "fit LINT low-rank networks to trajectories (lint fit / lint eval)"},
 };
 enum { SUBCOMMAND_COUNT = sizeof subcommands / sizeof subcommands[0] };
 

@@ -477,6 +477,11 @@ static lrnn_status check_header(hid_t file, const char *path) {
                          (long long)version.i, LRNN_MODEL_FORMAT_VERSION);
     if ((s = attr_read_string(file, "model_type", "root attribute", path, text, sizeof text)))
         return s;
+    if (!strcmp(text, "lint_rnn")) /* include/lrnn/lint_file.h */
+        return lrnn_fail(LRNN_ERR_UNSUPPORTED,
+                         "%s holds a LINT rate network (model type 'lint_rnn'), not a stochastic "
+                         "low-rank model ('%s'); use it with lrnn lint / lrnn_lint_load",
+                         path, MODEL_TYPE);
     if (strcmp(text, MODEL_TYPE) != 0)
         return lrnn_fail(LRNN_ERR_UNSUPPORTED,
                          "%s: model type '%s' is not one this lrnn loads here (expected '%s')",
