@@ -26,22 +26,33 @@
  *
  * Headers: status.h (errors, logging), array.h + io.h (data files), dataset.h (recordings),
  * rng.h (counter-based streams), model.h (the stochastic low-rank RNN), sample.h (generation),
- * model_file.h (HDF5 model files), smc.h (the SMC bound and its gradient), optim.h (Adam,
- * RAdam), fit.h (the training loop), fixedpoints.h (fixed points, cycles, stability). */
+ * model_file.h (HDF5 model files), layout.h (parameter blocks), encoder.h (the CNN encoder),
+ * smc.h (the SMC bound and its gradient), posterior.h (filtering and smoothing posteriors),
+ * optim.h (Adam, RAdam), fit.h (the training loop), eval.h (D_stsp, D_H, spike statistics,
+ * bits per spike), fixedpoints.h (fixed points, cycles, stability), lint.h + lint_file.h +
+ * task.h (LINT rate RNNs, their model files, cognitive tasks), gmm.h (mixture clustering). */
 #ifndef LRNN_LRNN_H
 #define LRNN_LRNN_H
 
 #include "lrnn/array.h"
 #include "lrnn/dataset.h"
+#include "lrnn/encoder.h"
+#include "lrnn/eval.h"
 #include "lrnn/fit.h"
 #include "lrnn/fixedpoints.h"
+#include "lrnn/gmm.h"
 #include "lrnn/io.h"
+#include "lrnn/layout.h"
+#include "lrnn/lint.h"
+#include "lrnn/lint_file.h"
 #include "lrnn/model.h"
 #include "lrnn/model_file.h"
 #include "lrnn/optim.h"
+#include "lrnn/posterior.h"
 #include "lrnn/rng.h"
 #include "lrnn/sample.h"
 #include "lrnn/smc.h"
 #include "lrnn/status.h"
+#include "lrnn/task.h"
 
 #endif
