@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- error handling ---- */
@@ -108,4 +110,49 @@ herr_t h5_attr_write_string(hid_t obj, const char *name, const char *value) {
 
 herr_t h5_attr_write_i64(hid_t obj, const char *name, int64_t value) {
     return h5_attr_write(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value);
+}
+
+lrnn_status h5_fail(lrnn_status code, const char *path, const char *fmt, ...) {
+    char what[512], why[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return lrnn_fail(code, "%s: %s (%s)", path, what,
+                     h5_error_reason(why, sizeof why, "no detail from HDF5"));
+}
+
+lrnn_status h5_open_model_file(const char *path, hid_t *file) {
+    *file = -1;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return lrnn_fail(LRNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode)) return lrnn_fail(LRNN_ERR_IO, "%s: not a regular file", path);
+    htri_t is_hdf5 = H5Fis_hdf5(path);
+    if (is_hdf5 < 0) return h5_fail(LRNN_ERR_IO, path, "cannot read the file");
+    if (is_hdf5 == 0)
+        return lrnn_fail(LRNN_ERR_FORMAT,
+                         "%s is not an HDF5 file (truncated or not a model?), so it is not an "
+                         "lrnn model file",
+                         path);
+    *file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (*file < 0)
+        return h5_fail(LRNN_ERR_FORMAT, path, "cannot open the HDF5 file (truncated or damaged?)");
+    return LRNN_OK;
+}
+
+lrnn_status h5_attr_open(hid_t obj, const char *name, const char *where, const char *path,
+                         hid_t *attr, hssize_t *points) {
+    *attr = -1;
+    *points = -1;
+    htri_t exists = H5Aexists(obj, name);
+    if (exists < 0) return h5_fail(LRNN_ERR_FORMAT, path, "cannot query %s '%s'", where, name);
+    if (exists == 0) return lrnn_fail(LRNN_ERR_FORMAT, "%s: %s '%s' is missing", path, where, name);
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) return h5_fail(LRNN_ERR_FORMAT, path, "cannot open %s '%s'", where, name);
+    hid_t space = H5Aget_space(a);
+    *points = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+    h5_close_id(space, H5Sclose);
+    *attr = a;
+    return LRNN_OK;
 }

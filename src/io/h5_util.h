@@ -1,5 +1,5 @@
 /* HDF5 plumbing shared by the HDF5 readers and writers in src/io (h5.c, model_file.c,
- * train_state.c). Internal: not installed, not part of the public API. */
+ * train_state.c, lint_file.c). Internal: not installed, not part of the public API. */
 #ifndef LRNN_IO_H5_UTIL_H
 #define LRNN_IO_H5_UTIL_H
 
@@ -41,5 +41,19 @@ herr_t h5_attr_write(hid_t obj, const char *name, hid_t ftype, hid_t mtype, cons
 herr_t h5_attr_write_string(hid_t obj, const char *name, const char *value);
 /* Scalar int64 attribute, stored little-endian. */
 herr_t h5_attr_write_i64(hid_t obj, const char *name, int64_t value);
+
+/* lrnn_fail for an HDF5 call that failed: "<path>: <what> (<HDF5's reason>)". */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+lrnn_status h5_fail(lrnn_status code, const char *path, const char *fmt, ...);
+
+/* Open a model file (either model type) read-only: a regular file that HDF5 recognises. */
+lrnn_status h5_open_model_file(const char *path, hid_t *file);
+
+/* Open attribute `name` of obj, which must exist; its element count goes to *points. `where`
+ * names the object in messages ("root attribute", "config attribute"). */
+lrnn_status h5_attr_open(hid_t obj, const char *name, const char *where, const char *path,
+                         hid_t *attr, hssize_t *points);
 
 #endif

@@ -3,12 +3,10 @@
  * convenience copy for tools that prefer JSON and is not read back. */
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <hdf5.h>
 #include <jansson.h>
@@ -173,21 +171,6 @@ static const field *task_fields(lrnn_task_kind kind, size_t *count) {
  * HDF5 helpers
  * ====================================================================================== */
 
-/* lrnn_fail for an HDF5 call that failed: "<path>: <what> (<HDF5's reason>)". */
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static lrnn_status
-h5_fail(lrnn_status code, const char *path, const char *fmt, ...) {
-    char what[TEXT_MAX * 2], why[TEXT_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    return lrnn_fail(code, "%s: %s (%s)", path, what,
-                     h5_error_reason(why, sizeof why, "no detail from HDF5"));
-}
-
 static herr_t attr_write_doubles(hid_t obj, const char *name, const double *v, size_t n) {
     hsize_t dims[1] = {n};
     hid_t space = H5Screate_simple(1, dims, NULL);
@@ -255,23 +238,6 @@ static json_t *field_json(const field *f, const void *base) {
 
 /* ---- reading ---- */
 
-/* Open attribute `name` of obj, which must exist; its element count goes to *points. */
-static lrnn_status attr_open(hid_t obj, const char *name, const char *where, const char *path,
-                             hid_t *attr, hssize_t *points) {
-    *attr = -1;
-    *points = -1;
-    htri_t exists = H5Aexists(obj, name);
-    if (exists < 0) return h5_fail(LRNN_ERR_FORMAT, path, "cannot query %s '%s'", where, name);
-    if (exists == 0) return lrnn_fail(LRNN_ERR_FORMAT, "%s: %s '%s' is missing", path, where, name);
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0) return h5_fail(LRNN_ERR_FORMAT, path, "cannot open %s '%s'", where, name);
-    hid_t space = H5Aget_space(a);
-    *points = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
-    h5_close_id(space, H5Sclose);
-    *attr = a;
-    return LRNN_OK;
-}
-
 static H5T_class_t attr_class(hid_t a) {
     hid_t type = H5Aget_type(a);
     H5T_class_t c = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
@@ -285,7 +251,7 @@ static lrnn_status attr_read_text(hid_t obj, const char *name, const char *where
     *text = NULL;
     hid_t a = -1;
     hssize_t points = -1;
-    lrnn_status s = attr_open(obj, name, where, path, &a, &points);
+    lrnn_status s = h5_attr_open(obj, name, where, path, &a, &points);
     if (s) return s;
     hid_t type = H5Aget_type(a), mem = -1;
     if (points != 1 || type < 0 || H5Tget_class(type) != H5T_STRING) {
@@ -329,7 +295,7 @@ static lrnn_status attr_read_numbers(hid_t obj, const char *name, const char *wh
                                      size_t max, size_t *count) {
     hid_t a = -1;
     hssize_t points = -1;
-    lrnn_status s = attr_open(obj, name, where, path, &a, &points);
+    lrnn_status s = h5_attr_open(obj, name, where, path, &a, &points);
     if (s) return s;
     H5T_class_t c = attr_class(a);
     bool ok_class = c == H5T_INTEGER || (!integer && c == H5T_FLOAT);
@@ -550,25 +516,6 @@ static lrnn_status save_file(const lrnn_lint_rnn *rnn, const char *path,
  * Reading
  * ====================================================================================== */
 
-static lrnn_status open_file(const char *path, hid_t *file) {
-    *file = -1;
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return lrnn_fail(LRNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    if (!S_ISREG(st.st_mode)) return lrnn_fail(LRNN_ERR_IO, "%s: not a regular file", path);
-    htri_t is_hdf5 = H5Fis_hdf5(path);
-    if (is_hdf5 < 0) return h5_fail(LRNN_ERR_IO, path, "cannot read the file");
-    if (is_hdf5 == 0)
-        return lrnn_fail(LRNN_ERR_FORMAT,
-                         "%s is not an HDF5 file (truncated or not a model?), so it is not an "
-                         "lrnn model file",
-                         path);
-    *file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (*file < 0)
-        return h5_fail(LRNN_ERR_FORMAT, path, "cannot open the HDF5 file (truncated or damaged?)");
-    return LRNN_OK;
-}
-
 static lrnn_status check_header(hid_t file, const char *path) {
     static const char where[] = "root attribute";
     if (H5Aexists(file, "format") <= 0)
@@ -768,7 +715,7 @@ static lrnn_status load_file(const char *path, lrnn_lint_rnn **out, lrnn_lint_ta
     if (!path || !out)
         return lrnn_fail(LRNN_ERR_ARG, "LINT model load: needs a path and an output");
     hid_t file;
-    lrnn_status s = open_file(path, &file);
+    lrnn_status s = h5_open_model_file(path, &file);
     if (s) return s;
     lrnn_lint_config c;
     lrnn_lint_rnn *rnn = NULL;

@@ -10,11 +10,9 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <hdf5.h>
 #include <jansson.h>
@@ -74,21 +72,6 @@ void lrnn_history_free(lrnn_history *h) {
 /* ======================================================================================
  * HDF5 helpers
  * ====================================================================================== */
-
-/* lrnn_fail for an HDF5 call that failed: "<path>: <what> (<HDF5's reason>)". */
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static lrnn_status
-h5_fail(lrnn_status code, const char *path, const char *fmt, ...) {
-    char what[TEXT_MAX * 2], why[TEXT_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    return lrnn_fail(code, "%s: %s (%s)", path, what,
-                     h5_error_reason(why, sizeof why, "no detail from HDF5"));
-}
 
 /* "(64, 2)" for messages. */
 static const char *shape_text(int ndim, const hsize_t *dims, char *buf, size_t cap) {
@@ -281,15 +264,11 @@ static lrnn_status save_file(const lrnn_model *model, const char *path,
  * object in messages ("root attribute", "config attribute"). */
 static lrnn_status attr_open(hid_t obj, const char *name, const char *where, const char *path,
                              hid_t *attr) {
+    hid_t a;
+    hssize_t points;
     *attr = -1;
-    htri_t exists = H5Aexists(obj, name);
-    if (exists < 0) return h5_fail(LRNN_ERR_FORMAT, path, "cannot query %s '%s'", where, name);
-    if (exists == 0) return lrnn_fail(LRNN_ERR_FORMAT, "%s: %s '%s' is missing", path, where, name);
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0) return h5_fail(LRNN_ERR_FORMAT, path, "cannot open %s '%s'", where, name);
-    hid_t space = H5Aget_space(a);
-    hssize_t points = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
-    h5_close_id(space, H5Sclose);
+    lrnn_status s = h5_attr_open(obj, name, where, path, &a, &points);
+    if (s) return s;
     if (points != 1) {
         H5Aclose(a);
         return lrnn_fail(LRNN_ERR_FORMAT, "%s: %s '%s' must hold a single value, not %lld", path,
@@ -435,23 +414,6 @@ static lrnn_status attr_read_double(hid_t obj, const char *name, const char *whe
     h5_close_id(type, H5Tclose);
     H5Aclose(attr);
     return s;
-}
-
-static lrnn_status open_model_file(const char *path, hid_t *file) {
-    *file = -1;
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return lrnn_fail(LRNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    if (!S_ISREG(st.st_mode)) return lrnn_fail(LRNN_ERR_IO, "%s: not a regular file", path);
-    htri_t is_hdf5 = H5Fis_hdf5(path);
-    if (is_hdf5 < 0) return h5_fail(LRNN_ERR_IO, path, "cannot read the file");
-    if (is_hdf5 == 0)
-        return lrnn_fail(LRNN_ERR_FORMAT, "%s is not an HDF5 file, so it is not an lrnn model file",
-                         path);
-    *file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (*file < 0)
-        return h5_fail(LRNN_ERR_FORMAT, path, "cannot open the HDF5 file (truncated or damaged?)");
-    return LRNN_OK;
 }
 
 static lrnn_status check_header(hid_t file, const char *path) {
@@ -749,7 +711,7 @@ static lrnn_status load_file(const char *path, lrnn_model **out, lrnn_history *h
     if (history) memset(history, 0, sizeof *history);
     if (!path || !out) return lrnn_fail(LRNN_ERR_ARG, "model load: needs a path and an output");
     hid_t file;
-    lrnn_status s = open_model_file(path, &file);
+    lrnn_status s = h5_open_model_file(path, &file);
     if (s) return s;
     lrnn_model_config config;
     lrnn_model *model = NULL;
