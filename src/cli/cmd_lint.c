@@ -44,82 +44,6 @@ typedef struct lint_args {
 
 /* ---- shared pieces ---- */
 
-/* A copy of rnn whose per-step noise is sigma (the noise is part of the config). */
-static lrnn_status with_noise(const lrnn_lint_rnn *rnn, double sigma, lrnn_lint_rnn **out) {
-    lrnn_lint_config c = *lrnn_lint_config_of(rnn);
-    c.noise_std = sigma;
-    lrnn_status s = lrnn_lint_create(&c, out);
-    if (s) return s;
-    memcpy(lrnn_lint_params(*out), lrnn_lint_params_const(rnn),
-           lrnn_lint_layout(rnn)->total * sizeof(double));
-    return LRNN_OK;
-}
-
-/* A teacher and the task trials it stores, split as it was trained. */
-typedef struct teacher_set {
-    lrnn_lint_rnn *rnn;
-    lrnn_lint_task_info info;
-    lrnn_task_data all, train, val;
-} teacher_set;
-
-static void teacher_set_free(teacher_set *t) {
-    lrnn_lint_free(t->rnn);
-    lrnn_task_data_free(&t->all);
-}
-
-static lrnn_status teacher_set_load(const char *path, teacher_set *t) {
-    memset(t, 0, sizeof *t);
-    lrnn_status s = lrnn_lint_load(path, &t->rnn, &t->info, NULL);
-    if (s) return s;
-    if (!t->info.present)
-        return lrnn_fail(LRNN_ERR_ARG,
-                         "%s stores no task (not made by lrnn task train?); fit "
-                         "recorded trajectories with --data instead",
-                         path);
-    const lrnn_lint_config *c = lrnn_lint_config_of(t->rnn);
-    lrnn_task_dims dims;
-    if ((s = lrnn_task_dims_get(&t->info.params, &dims))) return s;
-    if ((size_t)c->inputs != dims.U)
-        return lrnn_fail(LRNN_ERR_SHAPE, "%s: the network has %d inputs but its task %s has %zu",
-                         path, c->inputs, lrnn_task_kind_name(t->info.params.kind), dims.U);
-    if ((s = lrnn_task_generate(&t->info.params, t->info.seed, 0, t->info.trials, &t->all)) ||
-        (s = lrnn_task_split(&t->all, t->info.params.validation_fraction, &t->train, &t->val)))
-        return s;
-    if (t->train.n == 0 || t->val.n == 0)
-        return lrnn_fail(LRNN_ERR_ARG, "%s: its task has %zu training and %zu validation trials",
-                         path, t->train.n, t->val.n);
-    return LRNN_OK;
-}
-
-/* Noise of spec 7.1 (teacher_eval, student_eval, student_train) for the task, or the
- * fallback when the task has no validation experiment (raposo). */
-static lrnn_task_noise task_noise(lrnn_task_kind kind, double teacher_fallback) {
-    lrnn_task_noise n = {teacher_fallback, 0.0, 0.0};
-    if (lrnn_task_validation_noise(kind, &n) != LRNN_OK) {
-        lrnn_clear_error();
-        n = (lrnn_task_noise){teacher_fallback, 0.0, 0.0};
-    }
-    return n;
-}
-
-/* J as factors m n^T for the correlations (their cosine ignores the 1/N): low rank m, n
- * (N x R); full rank m = wrec, n = I (N x N). *owned is freed by the caller. */
-static void factors(lrnn_lint_rnn *rnn, size_t *R, const double **m, const double **n,
-                    double **owned) {
-    const lrnn_lint_config *c = lrnn_lint_config_of(rnn);
-    lrnn_lint_view v = lrnn_lint_view_of(lrnn_lint_layout(rnn), lrnn_lint_params(rnn));
-    size_t N = (size_t)c->units;
-    *owned = NULL;
-    if (c->kind == LRNN_LINT_LOW_RANK) {
-        *R = (size_t)c->rank, *m = v.m, *n = v.n;
-        return;
-    }
-    *owned = calloc(N * N, sizeof **owned);
-    for (size_t i = 0; *owned && i < N; i++)
-        (*owned)[i * N + i] = 1.0;
-    *R = N, *m = v.wrec, *n = *owned;
-}
-
 static int usage_fail(const char *what, const char *msg) {
     fprintf(stderr, "lrnn lint %s: %s\n", what, msg);
     return 2;
@@ -222,7 +146,7 @@ static lrnn_status data_fit_load(const lint_args *a, data_fit *f) {
 }
 
 static int fit_run(lint_args *a, bool seen_noise, bool seen_epochs, bool seen_lr) {
-    teacher_set ts = {0};
+    cli_teacher_set ts = {0};
     data_fit df = {0};
     lrnn_lint_rnn *tnoisy = NULL, *student = NULL;
     double *targets = NULL;
@@ -235,10 +159,10 @@ static int fit_run(lint_args *a, bool seen_noise, bool seen_epochs, bool seen_lr
     const char *source;
     double tsigma = NAN;
     if (a->teacher) {
-        if (teacher_set_load(a->teacher, &ts)) goto fail;
+        if (cli_teacher_set_load(a->teacher, &ts)) goto fail;
         const lrnn_lint_config *tc = lrnn_lint_config_of(ts.rnn);
         lrnn_task_kind kind = ts.info.params.kind;
-        lrnn_task_noise tn = task_noise(kind, tc->noise_std);
+        lrnn_task_noise tn = cli_lint_task_noise(kind, tc->noise_std);
         tsigma = a->teacher_noise >= 0 ? a->teacher_noise : tn.teacher_eval;
         if (!seen_noise) a->noise_std = tn.student_train;
         /* spec 3.4: epochs and learning rate of the validation fits */
@@ -257,7 +181,7 @@ static int fit_run(lint_args *a, bool seen_noise, bool seen_epochs, bool seen_lr
         }
         /* spec 3.1 steps 2-3: the teacher run once with its own noise; targets its rates */
         lrnn_lint_noise noise = {a->seed + 11, 0};
-        if (with_noise(ts.rnn, tsigma, &tnoisy) ||
+        if (cli_lint_with_noise(ts.rnn, tsigma, &tnoisy) ||
             lrnn_lint_teacher_targets(tnoisy, ts.train.inputs, n, T, noise, a->target, targets))
             goto fail;
         d = (lrnn_lint_data){.trials = n, .T = T, .inputs = ts.train.inputs, .targets = targets};
@@ -325,7 +249,7 @@ done:
     free(targets);
     lrnn_lint_free(tnoisy);
     lrnn_lint_free(student);
-    teacher_set_free(&ts);
+    cli_teacher_set_free(&ts);
     data_fit_free(&df);
     return rc;
 }
@@ -333,74 +257,6 @@ done:
 /* ======================================================================================
  * lint eval
  * ====================================================================================== */
-
-/* Outputs of the teacher's readout on any network's states (n x (T+1) x N): spec 5.1, the
- * fitted network read through wo_teacher; psi and the 1/N follow the teacher's config, so the
- * student's output is on the teacher's scale ([quirk] of so = N avoided). */
-static lrnn_status teacher_readout(const lrnn_lint_rnn *teacher, const double *states, size_t n,
-                                   size_t T, double *out) {
-    const lrnn_lint_config *c = lrnn_lint_config_of(teacher);
-    lrnn_lint_view v = lrnn_lint_view_of(lrnn_lint_layout(teacher),
-                                         (double *)(uintptr_t)lrnn_lint_params_const(teacher));
-    if (!v.wo) return lrnn_fail(LRNN_ERR_ARG, "the teacher has no task readout (identity readout)");
-    size_t N = (size_t)c->units, O = (size_t)c->outputs;
-    double scale = c->out_div_n ? 1.0 / (double)N : 1.0;
-    for (size_t b = 0; b < n; b++)
-        for (size_t t = 0; t < T; t++) {
-            const double *x = states + (b * (T + 1) + t + 1) * N;
-            for (size_t o = 0; o < O; o++) {
-                double acc = 0;
-                for (size_t i = 0; i < N; i++) {
-                    double r = c->psi == LRNN_LINT_TANH   ? tanh(x[i])
-                               : c->psi == LRNN_LINT_RELU ? (x[i] > 0 ? x[i] : 0)
-                                                          : x[i];
-                    acc += r * v.wo[i * O + o];
-                }
-                out[(b * T + t) * O + o] = acc * v.so[o] * scale;
-            }
-        }
-    return LRNN_OK;
-}
-
-static int cmp_double(const void *x, const void *y) {
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
-/* R2 over the entries with mask > 0: global (mean over all observed entries) and per neuron
- * (each over its observed rows; NaN when a neuron has fewer than two or is constant). */
-static void masked_r2(const double *y, const double *yhat, const double *mask, size_t rows,
-                      size_t N, double *r2n, double *global, double *median) {
-    double sum = 0, count = 0, sse = 0, sst = 0;
-    for (size_t i = 0; i < rows * N; i++)
-        if (mask[i] > 0) sum += y[i], count += 1;
-    double mean = sum / count;
-    for (size_t i = 0; i < rows * N; i++)
-        if (mask[i] > 0) {
-            sse += (y[i] - yhat[i]) * (y[i] - yhat[i]);
-            sst += (y[i] - mean) * (y[i] - mean);
-        }
-    *global = sst > 0 ? 1.0 - sse / sst : NAN;
-    size_t valid = 0;
-    for (size_t j = 0; j < N; j++) {
-        double sj = 0, cj = 0, e = 0, v = 0;
-        for (size_t r = 0; r < rows; r++)
-            if (mask[r * N + j] > 0) sj += y[r * N + j], cj += 1;
-        double mj = cj > 0 ? sj / cj : 0;
-        for (size_t r = 0; r < rows; r++)
-            if (mask[r * N + j] > 0) {
-                double d = y[r * N + j] - yhat[r * N + j], c = y[r * N + j] - mj;
-                e += d * d, v += c * c;
-            }
-        r2n[j] = cj > 1 && v > 0 ? 1.0 - e / v : NAN;
-        if (!isnan(r2n[j])) r2n[valid++] = r2n[j];
-    }
-    /* median over the neurons that have one (r2n is reordered) */
-    qsort(r2n, valid, sizeof *r2n, cmp_double);
-    *median = valid == 0       ? NAN
-              : valid % 2 == 1 ? r2n[valid / 2]
-                               : 0.5 * (r2n[valid / 2 - 1] + r2n[valid / 2]);
-}
 
 /* A student against recorded trajectories (the data it was fitted to, or held-out trials):
  * its outputs psi(x_{t+1}) on the data's inputs (with the same pre-period) against the data. */
@@ -427,11 +283,11 @@ static int eval_data_run(lint_args *a) {
         goto fail;
     }
     lrnn_lint_noise ns = {a->seed + 22, 0};
-    if (with_noise(student, sig, &sn) ||
+    if (cli_lint_with_noise(student, sig, &sn) ||
         lrnn_lint_simulate(sn, df.inputs, NULL, df.B, df.T, ns, NULL, y))
         goto fail;
     double r2, median;
-    masked_r2(df.targets, y, df.mask, df.B * df.T, df.N, r2n, &r2, &median);
+    cli_lint_masked_r2(df.targets, y, df.mask, df.B * df.T, df.N, r2n, &r2, &median);
     printf("LINT eval: student %s vs %s, %zu trials x %zu steps (%zu free), %zu neurons, student "
            "sigma %g\n",
            a->student, a->data, df.B, df.T - a->pre_period, a->pre_period, df.N, sig);
@@ -458,13 +314,13 @@ done:
 }
 
 static int eval_run(lint_args *a) {
-    teacher_set ts = {0};
+    cli_teacher_set ts = {0};
     lrnn_lint_rnn *student = NULL, *tn = NULL, *sn = NULL;
     double *xs_t = NULL, *xs_s = NULL, *y_t = NULL, *y_s = NULL, *r2n = NULL, *win_t = NULL,
            *win_s = NULL, *own_t = NULL, *own_s = NULL;
     json_t *root = NULL;
     int rc = 1;
-    if (teacher_set_load(a->teacher, &ts) || lrnn_lint_load(a->student, &student, NULL, NULL))
+    if (cli_teacher_set_load(a->teacher, &ts) || lrnn_lint_load(a->student, &student, NULL, NULL))
         goto fail;
     const lrnn_lint_config *tc = lrnn_lint_config_of(ts.rnn), *sc = lrnn_lint_config_of(student);
     if (tc->units != sc->units || tc->inputs != sc->inputs) {
@@ -475,7 +331,7 @@ static int eval_run(lint_args *a) {
         goto fail;
     }
     lrnn_task_kind kind = ts.info.params.kind;
-    lrnn_task_noise noise = task_noise(kind, tc->noise_std);
+    lrnn_task_noise noise = cli_lint_task_noise(kind, tc->noise_std);
     double tsig = a->teacher_noise >= 0 ? a->teacher_noise : noise.teacher_eval;
     double ssig = a->student_noise >= 0 ? a->student_noise : noise.student_eval;
     size_t n = ts.val.n, T = ts.val.T, N = (size_t)tc->units, U = (size_t)tc->inputs;
@@ -491,12 +347,12 @@ static int eval_run(lint_args *a) {
     }
     /* spec 5.1 / 7.1: both networks on the validation inputs, each with its own noise */
     lrnn_lint_noise nt = {a->seed + 21, 0}, ns = {a->seed + 22, 0};
-    if (with_noise(ts.rnn, tsig, &tn) || with_noise(student, ssig, &sn) ||
+    if (cli_lint_with_noise(ts.rnn, tsig, &tn) || cli_lint_with_noise(student, ssig, &sn) ||
         lrnn_lint_simulate(tn, ts.val.inputs, NULL, n, T, nt, xs_t, NULL) ||
         lrnn_lint_simulate(sn, ts.val.inputs, NULL, n, T, ns, xs_s, NULL))
         goto fail;
     double acc_t, acc_s;
-    if (teacher_readout(ts.rnn, xs_t, n, T, y_t) || teacher_readout(ts.rnn, xs_s, n, T, y_s) ||
+    if (cli_lint_teacher_readout(ts.rnn, xs_t, n, T, y_t) || cli_lint_teacher_readout(ts.rnn, xs_s, n, T, y_s) ||
         lrnn_task_accuracy(&ts.info.params, &ts.val, y_t, &acc_t) ||
         lrnn_task_accuracy(&ts.info.params, &ts.val, y_s, &acc_s))
         goto fail;
@@ -507,8 +363,8 @@ static int eval_run(lint_args *a) {
     if (lrnn_lint_r2_neurons(xs_t, xs_s, rows, N, r2n, &median, &mean)) goto fail;
     size_t Rt, Rs;
     const double *mt, *nt_, *ms, *ns_;
-    factors(ts.rnn, &Rt, &mt, &nt_, &own_t);
-    factors(student, &Rs, &ms, &ns_, &own_s);
+    cli_lint_factors(ts.rnn, &Rt, &mt, &nt_, &own_t);
+    cli_lint_factors(student, &Rs, &ms, &ns_, &own_s);
     if ((tc->kind == LRNN_LINT_FULL_RANK && !own_t) ||
         (sc->kind == LRNN_LINT_FULL_RANK && !own_s)) {
         lrnn_fail(LRNN_ERR_NOMEM, "cannot allocate an identity of %zu x %zu", N, N);
@@ -556,7 +412,7 @@ done:
     lrnn_lint_free(tn);
     lrnn_lint_free(sn);
     lrnn_lint_free(student);
-    teacher_set_free(&ts);
+    cli_teacher_set_free(&ts);
     return rc;
 }
 
@@ -676,10 +532,19 @@ static int cmd_lint_eval(int argc, char **argv) {
 int cmd_lint(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "fit")) return cmd_lint_fit(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "eval")) return cmd_lint_eval(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "sweep")) return cmd_lint_sweep(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "clusters")) return cmd_lint_clusters(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "inactivate"))
+        return cmd_lint_inactivate(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "subsample")) return cmd_lint_subsample(argc - 1, argv + 1);
     bool help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
     fprintf(help ? stdout : stderr,
             "usage: lrnn lint fit --teacher T.h5 | --data FILE --rank R --out S.h5 [options]\n"
             "       lrnn lint eval --teacher T.h5 | --data FILE --student S.h5 [--json FILE]\n"
-            "  (lrnn lint fit --help, lrnn lint eval --help for the options)\n");
+            "       lrnn lint sweep --teacher T.h5 --ranks 1:5 --out DIR\n"
+            "       lrnn lint clusters --model S.h5 --out DIR\n"
+            "       lrnn lint inactivate --teacher T.h5 --student S.h5 --populations FILE\n"
+            "       lrnn lint subsample --teacher T.h5 --fractions 1,0.1,0.05 --out DIR\n"
+            "  (lrnn lint <subcommand> --help for the options)\n");
     return help ? 0 : 2;
 }

@@ -15,6 +15,7 @@ int cmd_posterior(int argc, char **argv);
 int cmd_fixedpoints(int argc, char **argv);
 int cmd_task(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 /* Options that build a model configuration (shared by init and, later, fit). Writes at most
  * `cap` options into out and returns how many. */

@@ -21,7 +21,8 @@ static const subcommand subcommands[] = {
     {"compare", cmd_compare, "compare generated data with a recording (D_stsp, D_H, spikes)"},
     {"fixedpoints", cmd_fixedpoints, "fixed points, cycles and their stability"},
     {"task", cmd_task, "train a LINT teacher network on a cognitive task"},
-    {"lint", cmd_lint, "fit LINT low-rank networks to trajectories (lint fit / lint eval)"},
+    {"lint", cmd_lint, "LINT: lint fit / eval / sweep / clusters / inactivate / subsample"},
+    {"plot", cmd_plot, "figures of fitted networks (flow fields, latent trajectories)"},
 };
 enum { SUBCOMMAND_COUNT = sizeof subcommands / sizeof subcommands[0] };
 
