@@ -98,6 +98,24 @@ static double check_case(const gcase *gc) {
     assert_int_equal(lrnn_lint_backward(w, rnn, &d, grad), LRNN_OK);
     /* the backward pass recomputes the loss (training skips it in the forward pass) */
     assert_true(fabs(lrnn_lint_work_loss(w) - loss0) <= 1e-13 * loss0);
+    /* lrnn_lint_gradient in chunks of 1 and 2 trials (and the automatic size) gives the same
+     * loss and gradient up to the order of the sums */
+    double *gchunk = malloc(l->total * sizeof *gchunk);
+    for (size_t chunk = 0; chunk <= 2; chunk++) {
+        double lc = 0.0;
+        w->chunk = chunk;
+        assert_int_equal(lrnn_lint_gradient(w, rnn, &d, idx, B, (lrnn_lint_noise){17, 3}, &lc,
+                                            gchunk),
+                         LRNN_OK);
+        assert_true(fabs(lc - loss0) <= 1e-13 * loss0);
+        for (size_t i = 0; i < l->total; i++)
+            assert_true(fabs(gchunk[i] - grad[i]) <= 1e-12 * (fabs(grad[i]) + 1e-12));
+    }
+    w->chunk = 0;
+    free(gchunk);
+    assert_int_equal(lrnn_lint_forward(w, rnn, &d, idx, B, (lrnn_lint_noise){17, 3}, NULL),
+                     LRNN_OK);
+    assert_int_equal(lrnn_lint_backward(w, rnn, &d, grad), LRNN_OK);
 
     const double h = 1e-5;
     double worst = 0.0;

@@ -136,6 +136,14 @@ lrnn_status lrnn_lint_forward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const
 lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const lrnn_lint_data *d,
                                double *grad);
 
+/* Loss and gradient of trials idx[0..B) (idx NULL: 0..B-1) in one call: the same values as
+ * lrnn_lint_forward + lrnn_lint_backward (up to the order of the gradient's sums), computed in
+ * chunks of trials whose tape stays in cache (low rank). *loss may be NULL. The states of the
+ * work are not kept. No allocation. */
+lrnn_status lrnn_lint_gradient(lrnn_lint_work *w, const lrnn_lint_rnn *rnn,
+                               const lrnn_lint_data *d, const size_t *idx, size_t B,
+                               lrnn_lint_noise noise, double *loss, double *grad);
+
 /* The loss of the last backward pass (the same value the forward pass reports). */
 double lrnn_lint_work_loss(const lrnn_lint_work *w);
 

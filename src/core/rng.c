@@ -94,9 +94,29 @@ double lrnn_rng_normal(lrnn_rng *rng) {
     return zig_normal(rng);
 }
 
+/* Ziggurat draw from 32 bits: low 7 bits the layer, top 24 bits the uniform in (-1, 1)
+ * (resolution 2^-23; the output is exact in distribution up to that rounding of u); the rare
+ * wedge and tail cases continue with full words from the stream. */
+static inline double zig_normal32(lrnn_rng *rng, uint32_t w) {
+    int i = (int)(w & (ZIG_LAYERS - 1));
+    double u = ((double)(w >> 8) + 0.5) * 0x1.0p-23 - 1.0;
+    if (fabs(u) < zig_ratio[i]) return u * zig_x[i];
+    if (i == 0) return zig_tail(rng, u < 0.0);
+    double x = u * zig_x[i];
+    double f0 = exp(-0.5 * (zig_x[i] * zig_x[i] - x * x));
+    double f1 = exp(-0.5 * (zig_x[i + 1] * zig_x[i + 1] - x * x));
+    if (f1 + lrnn_rng_uniform(rng) * (f0 - f1) < 1.0) return x;
+    return zig_normal(rng);
+}
+
 void lrnn_rng_normal_fill(lrnn_rng *rng, double *out, size_t n) {
     call_once(&zig_once, zig_tables);
-    for (size_t i = 0; i < n; i++) out[i] = zig_normal(rng);
+    size_t i = 0;
+    while (i < n) {
+        uint64_t w = lrnn_rng_u64(rng);
+        out[i++] = zig_normal32(rng, (uint32_t)w);
+        if (i < n) out[i++] = zig_normal32(rng, (uint32_t)(w >> 32));
+    }
 }
 
 uint64_t lrnn_rng_below(lrnn_rng *rng, uint64_t n) {

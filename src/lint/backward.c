@@ -227,3 +227,45 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
 double lrnn_lint_work_loss(const lrnn_lint_work *w) {
     return w->loss;
 }
+
+/* Trials per chunk of lrnn_lint_gradient: low-rank passes work row by row (no product spans
+ * the batch), so a chunk whose tape -- x_t and r_t (and the readout features when they are
+ * not r_t), (T + 1) N doubles each per trial -- fits in half a megabyte of L2 is read back by
+ * the backward pass from cache instead of DRAM. Full-rank passes keep the whole minibatch:
+ * their B x N x N products are GEMMs that want the rows. */
+static size_t chunk_trials(const lrnn_lint_work *w) {
+    if (w->chunk) return w->chunk;
+    if (!w->d.low_rank) return w->B;
+    double tape = (double)(w->T + 1) * (double)w->d.N * sizeof(double) * 3.0;
+    size_t c = (size_t)(512.0 * 1024.0 / tape);
+    return c < 1 ? 1 : c;
+}
+
+lrnn_status lrnn_lint_gradient(lrnn_lint_work *w, const lrnn_lint_rnn *rnn,
+                               const lrnn_lint_data *d, const size_t *idx, size_t B,
+                               lrnn_lint_noise noise, double *loss, double *grad) {
+    if (!d->targets) return lrnn_fail(LRNN_ERR_ARG, "LINT gradient: the data have no targets");
+    if (B < 1 || B > w->Bmax)
+        return lrnn_fail(LRNN_ERR_ARG, "LINT gradient: batch of %zu trials, workspace holds %zu",
+                         B, w->Bmax);
+    w->B = B; /* for chunk_trials */
+    size_t chunk = chunk_trials(w), total = rnn->layout.total;
+    double sum = 0.0;
+    lrnn_status s = LRNN_OK;
+    w->Bloss = B;
+    for (size_t first = 0; first < B && !s; first += chunk) {
+        size_t nb = B - first < chunk ? B - first : chunk;
+        size_t *sub = w->idx + w->Bmax; /* the chunk's indices (second half of idx) */
+        for (size_t b = 0; b < nb; b++)
+            sub[b] = idx ? idx[first + b] : first + b;
+        s = lrnn_lint_forward(w, rnn, d, sub, nb, noise, NULL);
+        if (!s) s = lrnn_lint_backward(w, rnn, d, first == 0 ? grad : w->gsum);
+        if (!s && first > 0)
+            for (size_t i = 0; i < total; i++)
+                grad[i] += w->gsum[i];
+        sum += w->loss;
+    }
+    w->Bloss = 0;
+    if (!s && loss) *loss = sum;
+    return s;
+}

@@ -18,7 +18,8 @@ void lrnn_lint_work_free(lrnn_lint_work *w) {
     if (!w) return;
     free(w->X), free(w->Rt), free(w->P), free(w->Y), free(w->G), free(w->K), free(w->A);
     free(w->Uin), free(w->Win), free(w->Wout), free(w->gW), free(w->gr), free(w->gp);
-    free(w->nT), free(w->mT), free(w->wt), free(w->gacc), free(w->idx), free(w->rng);
+    free(w->nT), free(w->mT), free(w->wt), free(w->gacc), free(w->gsum), free(w->idx);
+    free(w->rng);
     free(w);
 }
 
@@ -64,7 +65,8 @@ lrnn_status lrnn_lint_work_create(const lrnn_lint_rnn *rnn, size_t max_batch, si
     w->mT = alloc_d(R * N, &fail);
     w->wt = alloc_d(B, &fail);
     w->gacc = alloc_d((2 * R + U) * N, &fail);
-    w->idx = malloc(B * sizeof *w->idx);
+    w->gsum = alloc_d(rnn->layout.total, &fail);
+    w->idx = malloc(2 * B * sizeof *w->idx); /* the batch's indices, then a chunk's */
     w->rng = malloc(B * sizeof *w->rng);
     if (fail || !w->idx || !w->rng) {
         lrnn_lint_work_free(w);
@@ -211,7 +213,8 @@ lrnn_status lrnn_lint_forward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const
     }
     lint_act(rnn->c.phi, w->X, NULL, w->Rt, BN); /* r_0 = phi(x_0): no bias at t = 0 */
     double *noise_row = w->gr;                   /* free until the backward pass */
-    /* per-trial loss weights 1 / (B O sum_t M_bt0) (section 2) */
+    /* per-trial loss weights 1 / (B O sum_t M_bt0) (section 2), B the whole minibatch */
+    double Bloss = (double)(w->Bloss ? w->Bloss : B);
     for (size_t b = 0; d->targets && b < B; b++) {
         double s = 0.0;
         for (size_t t = 0; t < T; t++)
@@ -219,7 +222,7 @@ lrnn_status lrnn_lint_forward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const
         if (!(s > 0.0))
             return lrnn_fail(LRNN_ERR_ARG, "LINT forward: trial %zu has no unmasked step",
                              w->idx[b]);
-        w->wt[b] = 1.0 / ((double)B * (double)O * s);
+        w->wt[b] = 1.0 / (Bloss * (double)O * s);
     }
     /* kappa_t = c_rec n^T r_t, row by row while r_t is in L1 (kappa_0 here) */
     for (size_t b = 0; dm->low_rank && b < B; b++)

@@ -66,10 +66,14 @@ struct lrnn_lint_work {
     double *gp;    /* B x N: dloss/d(readout features) */
     double *nT;    /* R x N: n^T (low rank) */
     double *mT;    /* R x N: m^T (low rank) */
-    double *wt;    /* B: 1 / (B O sum_t M_bt0) */
+    double *wt;    /* B: 1 / (B_loss O sum_t M_bt0) */
+    size_t Bloss;  /* B_loss, the minibatch of the loss normaliser: B, or the whole minibatch
+                      when lrnn_lint_gradient runs it in chunks */
+    double *gsum;  /* layout total: gradient summed over chunks (lrnn_lint_gradient) */
+    size_t chunk;  /* trials per chunk of lrnn_lint_gradient; 0: sized for L2 (tests set it) */
     double *gacc;  /* (2R + U) x N: gradient accumulators of the backward pass */
     double loss;   /* loss recomputed by the last backward pass */
-    size_t *idx;   /* B dataset indices */
+    size_t *idx;   /* 2 Bmax: the batch's dataset indices, then lrnn_lint_gradient's chunk */
     lrnn_rng *rng; /* B noise streams */
 };
 

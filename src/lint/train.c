@@ -126,10 +126,8 @@ lrnn_status lrnn_lint_train(lrnn_lint_rnn *rnn, const lrnn_lint_data *d,
             }
             double loss = 0.0;
             noise.draw = it;
-            s = lrnn_lint_forward(w, rnn, d, perm, B, noise, NULL);
-            if (!s) s = lrnn_lint_backward(w, rnn, d, grad);
+            s = lrnn_lint_gradient(w, rnn, d, perm, B, noise, &loss, grad);
             if (!s) {
-                loss = lrnn_lint_work_loss(w);
                 if (!isfinite(loss))
                     s = lrnn_fail(LRNN_ERR_NUMERIC,
                                   "LINT training: minibatch loss is %g (the "
