@@ -94,13 +94,9 @@ double lrnn_rng_normal(lrnn_rng *rng) {
     return zig_normal(rng);
 }
 
-/* Ziggurat draw from 32 bits: low 7 bits the layer, top 24 bits the uniform in (-1, 1)
- * (resolution 2^-23; the output is exact in distribution up to that rounding of u); the rare
- * wedge and tail cases continue with full words from the stream. */
-static inline double zig_normal32(lrnn_rng *rng, uint32_t w) {
-    int i = (int)(w & (ZIG_LAYERS - 1));
-    double u = ((double)(w >> 8) + 0.5) * 0x1.0p-23 - 1.0;
-    if (fabs(u) < zig_ratio[i]) return u * zig_x[i];
+/* The wedge and tail of a 32-bit ziggurat draw (layer i, uniform u in (-1, 1)) that missed
+ * the rectangle: decided exactly as in zig_normal, continuing with full words of the stream. */
+static double zig_slow32(lrnn_rng *rng, int i, double u) {
     if (i == 0) return zig_tail(rng, u < 0.0);
     double x = u * zig_x[i];
     double f0 = exp(-0.5 * (zig_x[i] * zig_x[i] - x * x));
@@ -109,13 +105,60 @@ static inline double zig_normal32(lrnn_rng *rng, uint32_t w) {
     return zig_normal(rng);
 }
 
+/* k words of the stream into out: what is left of the current block, then whole Philox blocks
+ * computed straight into out (a loop of independent blocks, which the CPU overlaps), then part
+ * of a fresh block. The same words as k calls of lrnn_rng_u64. */
+static void take_words(lrnn_rng *rng, uint64_t *out, size_t k) {
+    size_t i = 0;
+    while (i < k && rng->used < 4) out[i++] = rng->block[rng->used++];
+    philox4x64_key_t key = {{rng->key[0], rng->key[1]}};
+    for (; i + 4 <= k; i += 4) {
+        philox4x64_ctr_t c = {{rng->ctr[0], rng->ctr[1], rng->ctr[2], rng->ctr[3]++}};
+        philox4x64_ctr_t o = philox4x64(c, key);
+        for (int j = 0; j < 4; j++) out[i + j] = o.v[j];
+    }
+    while (i < k) out[i++] = lrnn_rng_u64(rng);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define RNG_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define RNG_CLONES
+#endif
+
+/* The rectangle test of m 32-bit ziggurat draws (low 7 bits the layer, top 24 bits the uniform
+ * in (-1, 1), resolution 2^-23): out[j] = u X[i] and miss[j] = 1 where the draw falls outside
+ * the rectangle (about 1.2%). Branch-free, so it vectorises (table gathers). */
+RNG_CLONES
+static void zig_rectangles(const uint32_t *bits, size_t m, double *out, unsigned char *miss) {
+    for (size_t j = 0; j < m; j++) {
+        uint32_t w = bits[j];
+        int i = (int)(w & (ZIG_LAYERS - 1));
+        double u = ((double)(w >> 8) + 0.5) * 0x1.0p-23 - 1.0;
+        out[j] = u * zig_x[i];
+        miss[j] = !(fabs(u) < zig_ratio[i]);
+    }
+}
+
 void lrnn_rng_normal_fill(lrnn_rng *rng, double *out, size_t n) {
     call_once(&zig_once, zig_tables);
-    size_t i = 0;
-    while (i < n) {
-        uint64_t w = lrnn_rng_u64(rng);
-        out[i++] = zig_normal32(rng, (uint32_t)w);
-        if (i < n) out[i++] = zig_normal32(rng, (uint32_t)(w >> 32));
+    enum { CHUNK = 256 }; /* draws per round, two per 64-bit word */
+    uint64_t words[CHUNK / 2];
+    uint32_t bits[CHUNK];
+    unsigned char miss[CHUNK];
+    for (size_t first = 0; first < n; first += CHUNK) {
+        size_t m = n - first < CHUNK ? n - first : CHUNK, k = (m + 1) / 2;
+        take_words(rng, words, k);
+        for (size_t j = 0; j < k; j++)
+            bits[2 * j] = (uint32_t)words[j], bits[2 * j + 1] = (uint32_t)(words[j] >> 32);
+        double *o = out + first;
+        zig_rectangles(bits, m, o, miss);
+        for (size_t j = 0; j < m; j++)
+            if (miss[j]) {
+                uint32_t w = bits[j];
+                o[j] = zig_slow32(rng, (int)(w & (ZIG_LAYERS - 1)),
+                                  ((double)(w >> 8) + 0.5) * 0x1.0p-23 - 1.0);
+            }
     }
 }
 
