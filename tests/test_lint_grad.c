@@ -112,6 +112,23 @@ static double check_case(const gcase *gc) {
             assert_true(fabs(gchunk[i] - grad[i]) <= 1e-12 * (fabs(grad[i]) + 1e-12));
     }
     w->chunk = 0;
+    /* single-precision products (full rank): the gradient within float rounding of the double
+     * one -- relative error of the whole vector below 1e-5 (float epsilon 6e-8 times sums of
+     * N terms and the T-step recursion) */
+    if (gc->c.kind == LRNN_LINT_FULL_RANK) {
+        double lf = 0.0, num = 0.0, den = 0.0;
+        assert_int_equal(lrnn_lint_work_set_single(w, true), LRNN_OK);
+        assert_int_equal(lrnn_lint_gradient(w, rnn, &d, idx, B, (lrnn_lint_noise){17, 3}, &lf,
+                                            gchunk),
+                         LRNN_OK);
+        for (size_t i = 0; i < l->total; i++)
+            num += (gchunk[i] - grad[i]) * (gchunk[i] - grad[i]), den += grad[i] * grad[i];
+        print_message("%-28s single-precision products: gradient error %.1e, loss error %.1e\n",
+                      gc->name, sqrt(num / den), fabs(lf - loss0) / loss0);
+        assert_true(sqrt(num / den) < 1e-5 && fabs(lf - loss0) < 1e-5 * loss0);
+        assert_true(num > 0.0); /* the float path was taken */
+        assert_int_equal(lrnn_lint_work_set_single(w, false), LRNN_OK);
+    }
     free(gchunk);
     assert_int_equal(lrnn_lint_forward(w, rnn, &d, idx, B, (lrnn_lint_noise){17, 3}, NULL),
                      LRNN_OK);

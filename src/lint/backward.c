@@ -106,6 +106,12 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
                 /* dn += c_rec r_t a_{t+1}^T while r_t is at hand */
                 lint_axpy_multi(N, R, dm->c_rec, At + b * R, Rt + b * N, gnT);
             }
+        } else if (w->single) { /* float delta_{t+1} (kept when it was made) times wrec */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)N, (int)N,
+                        (float)(alpha * dm->c_rec), w->Df + t * BN, (int)N, w->Wf, (int)N, 0.0f,
+                        w->Sf, (int)N);
+            for (size_t i = 0; i < BN; i++)
+                w->gr[i] = w->Sf[i];
         } else {
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)N, (int)N,
                         alpha * dm->c_rec, Dn, (int)N, v.wrec, (int)N, 0.0, w->gr, (int)N);
@@ -170,6 +176,7 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
                     lint_act_grad_mul(psi_act, p, gp, dl, N, 1);
                 }
             }
+            if (t >= 1 && w->single) lint_to_float(dl, w->Df + (t - 1) * BN + b * N, N);
             if (t >= 1) {
                 /* a_t = alpha m^T delta_t (A[t-1], used at step t-1); dm += alpha delta_t
                  * kappa_{t-1}^T; dW_in += alpha u_{t-1} delta_t^T -- all while delta_t is in L1 */
@@ -190,6 +197,13 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
                 g.m[i * R + r] = gmT[r * N + i];
                 g.n[i * R + r] = gnT[r * N + i];
             }
+    } else if (trains(l, "wrec") && w->single) { /* dwrec in float (Wf is free now) */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)N, (int)N, TB,
+                    (float)(alpha * dm->c_rec), w->Df, (int)N, w->Rf, (int)N, 0.0f, w->Wf,
+                    (int)N);
+        for (size_t i = 0; i < N * N; i++)
+            g.wrec[i] = w->Wf[i];
+        lint_to_float(v.wrec, w->Wf, N * N); /* restored: a backward pass may follow again */
     } else if (trains(l, "wrec")) {
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)N, (int)N, TB, alpha * dm->c_rec,
                     w->X + BN, (int)N, w->Rt, (int)N, 0.0, g.wrec, (int)N);

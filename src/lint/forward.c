@@ -20,6 +20,7 @@ void lrnn_lint_work_free(lrnn_lint_work *w) {
     free(w->Uin), free(w->Win), free(w->Wout), free(w->gW), free(w->gr), free(w->gp);
     free(w->nT), free(w->mT), free(w->wt), free(w->gacc), free(w->gsum), free(w->idx);
     free(w->rng);
+    free(w->Rf), free(w->Df), free(w->Wf), free(w->Sf);
     free(w);
 }
 
@@ -77,6 +78,30 @@ lrnn_status lrnn_lint_work_create(const lrnn_lint_rnn *rnn, size_t max_batch, si
     }
     *out = w;
     return LRNN_OK;
+}
+
+lrnn_status lrnn_lint_work_set_single(lrnn_lint_work *w, bool single) {
+    if (!single || w->d.low_rank) { /* low rank has no N x N product */
+        w->single = 0;
+        return LRNN_OK;
+    }
+    size_t N = w->d.N, BN = w->Bmax * N, T = w->T;
+    if (!w->Rf) {
+        w->Rf = malloc((T + 1) * BN * sizeof *w->Rf), w->Df = malloc(T * BN * sizeof *w->Df);
+        w->Wf = malloc(N * N * sizeof *w->Wf), w->Sf = malloc(BN * sizeof *w->Sf);
+        if (!w->Rf || !w->Df || !w->Wf || !w->Sf)
+            return lrnn_fail(LRNN_ERR_NOMEM,
+                             "LINT workspace: out of memory for the single-precision copies "
+                             "(%zu steps x %zu trials x %zu units)",
+                             T, w->Bmax, N);
+    }
+    w->single = 1;
+    return LRNN_OK;
+}
+
+void lint_to_float(const double *x, float *out, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        out[i] = (float)x[i];
 }
 
 const double *lrnn_lint_work_states(const lrnn_lint_work *w) {
@@ -212,6 +237,10 @@ lrnn_status lrnn_lint_forward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const
             lrnn_rng_init(&w->rng[b], noise.seed, LRNN_RNG_SAMPLE, w->idx[b], noise.draw);
     }
     lint_act(rnn->c.phi, w->X, NULL, w->Rt, BN); /* r_0 = phi(x_0): no bias at t = 0 */
+    if (w->single) {
+        lint_to_float(v.wrec, w->Wf, N * N);
+        lint_to_float(w->Rt, w->Rf, BN);
+    }
     double *noise_row = w->gr;                   /* free until the backward pass */
     /* per-trial loss weights 1 / (B O sum_t M_bt0) (section 2), B the whole minibatch */
     double Bloss = (double)(w->Bloss ? w->Bloss : B);
@@ -235,9 +264,16 @@ lrnn_status lrnn_lint_forward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const
         const double *Xt = w->X + t * BN, *Rt = w->Rt + t * BN;
         double *Xn = w->X + (t + 1) * BN, *Rn = w->Rt + (t + 1) * BN;
         const double *Kt = w->K + t * B * R;
-        if (!dm->low_rank) /* alpha c_rec wrec r_t, all trials: (B x N)(N x N)^T */
+        if (!dm->low_rank && w->single) { /* the same product in float, added as double */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)N, (int)N,
+                        (float)(alpha * dm->c_rec), w->Rf + t * BN, (int)N, w->Wf, (int)N, 0.0f,
+                        w->Sf, (int)N);
+            for (size_t i = 0; i < BN; i++)
+                Xn[i] = w->Sf[i];
+        } else if (!dm->low_rank) { /* alpha c_rec wrec r_t, all trials: (B x N)(N x N)^T */
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)N, (int)N,
                         alpha * dm->c_rec, Rt, (int)N, v.wrec, (int)N, 0.0, Xn, (int)N);
+        }
         for (size_t b = 0; b < B; b++) {
             const double *x = Xt + b * N;
             double *xn = Xn + b * N, *rn = Rn + b * N;
@@ -266,6 +302,7 @@ lrnn_status lrnn_lint_forward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const
                 lint_comb_row(N, 0.0, NULL, 1, &sigma, noise_row, xn, 1);
             }
             lint_act(rnn->c.phi, xn, bias, rn, N);
+            if (w->single) lint_to_float(rn, w->Rf + (t + 1) * BN + b * N, N);
             double *p = w->psi_alias ? rn : w->P + t * BN + b * N;
             if (!w->psi_alias) lint_act(rnn->c.psi, xn, NULL, p, N);
             if (dm->low_rank && t + 1 < T)

@@ -44,6 +44,8 @@ void lint_comb_row(size_t n, double keep, const double *x, size_t K, const doubl
 /* acc[k] += scale coef[k] row for k < K (acc K x n). */
 void lint_axpy_multi(size_t n, size_t K, double scale, const double *coef, const double *row,
                      double *acc);
+/* out[i] = (float) x[i] (forward.c). */
+void lint_to_float(const double *x, float *out, size_t n);
 /* Vectorisable tanh (relative error below 1e-15), used for every tanh of the LINT passes. */
 double lint_tanh(double x);
 
@@ -71,6 +73,13 @@ struct lrnn_lint_work {
                       when lrnn_lint_gradient runs it in chunks */
     double *gsum;  /* layout total: gradient summed over chunks (lrnn_lint_gradient) */
     size_t chunk;  /* trials per chunk of lrnn_lint_gradient; 0: sized for L2 (tests set it) */
+    /* Full rank with single-precision products (lrnn_lint_work_set_single): the N x N GEMMs
+     * take float copies of their operands and add their float results into the double state. */
+    int single;
+    float *Rf;  /* (T+1) x B x N: r_t */
+    float *Df;  /* T x B x N: delta_t, t = 1..T */
+    float *Wf;  /* N x N: wrec, then the float dwrec */
+    float *Sf;  /* B x N: a product's result */
     double *gacc;  /* (2R + U) x N: gradient accumulators of the backward pass */
     double loss;   /* loss recomputed by the last backward pass */
     size_t *idx;   /* 2 Bmax: the batch's dataset indices, then lrnn_lint_gradient's chunk */

@@ -28,6 +28,7 @@ lrnn_lint_train_params lrnn_lint_train_default_params(void) {
         .keep_best = true,
         .early_stop = 0.0,
         .seed = 1,
+        .single_products = true,
         .progress = NULL,
         .user = NULL,
     };
@@ -103,7 +104,9 @@ lrnn_status lrnn_lint_train(lrnn_lint_rnn *rnn, const lrnn_lint_data *d,
         s = lrnn_fail(LRNN_ERR_NOMEM, "LINT training: out of memory");
         goto done;
     }
-    if ((s = lrnn_lint_work_create(rnn, B, d->T, &w))) goto done;
+    if ((s = lrnn_lint_work_create(rnn, B, d->T, &w)) ||
+        (s = lrnn_lint_work_set_single(w, p->single_products)))
+        goto done;
     if ((s = lrnn_optim_create(&op, &rnn->layout, &opt))) goto done;
     for (size_t j = 0; j < n; j++)
         perm[j] = j;
