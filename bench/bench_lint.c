@@ -21,12 +21,13 @@
  *   full rank      forward 2N^2 (wrec r) + 2 N O + (2U + 10) N; backward 2N^2 (wrec^T delta)
  *                  + 2N^2 (dwrec) + 2(2 N O) + 2 (2U + 10) N
  *                  -> 6 N^2 + 6 N O + 3 (2U + 10) N
- * The bound printed next to each time: the larger of FLOPs / (dgemm rate measured here, 512^3,
- * one thread) and tape bytes / (streaming bandwidth measured here). Tape bytes per trial and
- * step, counted from the code: forward writes x_{t+1}, r_{t+1}, reads x_t, r_t and the target
- * (5 rows of N doubles); backward reads r_t, the target, delta_{t+1} (twice: recursion and
- * m^T delta) and writes delta_t (5 rows); the parameter GEMMs read delta, r (2 rows) -> 12 N
- * doubles, 96 N bytes (full rank adds nothing: wrec stays in cache).
+ * The bound printed next to each time: the larger of FLOPs / (GEMM rate measured here, 512^3,
+ * one thread: sgemm for the full-rank teacher, whose N x N products run in float, dgemm for
+ * the fits) and DRAM bytes / (streaming bandwidth measured here). DRAM bytes per trial and
+ * step: the low-rank fits run forward and BPTT in trial chunks whose tape (x_t, r_t) stays in
+ * L2 (lrnn_lint_gradient), so only the target row comes from memory (8 N bytes, read once by
+ * the backward pass); the full-rank teacher keeps the whole batch's tape (x_t, r_t in double,
+ * float copies of r_t and delta_t): about 12 N doubles (96 N bytes), wrec in cache.
  *
  * Times are CPU seconds of the (single-threaded) process per epoch, with the wall time next to
  * them: on a shared machine the wall time includes waiting for the core.
@@ -122,22 +123,31 @@ static int record(const lrnn_lint_progress *p, void *user) {
     return 0;
 }
 
-/* One-thread dgemm rate (GFLOP/s) on 512^3, the compute bound of the table. */
-static double dgemm_rate(void) {
+/* One-thread GEMM rate (GFLOP/s) on 512^3, the compute bound of the table: dgemm, or sgemm
+ * when single. */
+static double gemm_rate(int single) {
     size_t n = 512;
     double *A = calloc(3 * n * n, sizeof *A);
-    if (!A) return 0.0;
+    float *F = calloc(3 * n * n, sizeof *F);
+    if (!A || !F) {
+        free(A), free(F);
+        return 0.0;
+    }
     for (size_t i = 0; i < 2 * n * n; i++)
-        A[i] = 1.0 / (double)(1 + i % 7);
+        A[i] = 1.0 / (double)(1 + i % 7), F[i] = (float)A[i];
     double best = 1e30;
     for (int rep = 0; rep < 6; rep++) { /* rep 0 warms up (OpenBLAS buffers, page faults) */
         double t0 = cpu_now();
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0, A,
-                    (int)n, A + n * n, (int)n, 0.0, A + 2 * n * n, (int)n);
+        if (single)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0f,
+                        F, (int)n, F + n * n, (int)n, 0.0f, F + 2 * n * n, (int)n);
+        else
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0,
+                        A, (int)n, A + n * n, (int)n, 0.0, A + 2 * n * n, (int)n);
         double t = cpu_now() - t0;
         if (rep > 0 && t < best) best = t;
     }
-    free(A);
+    free(A), free(F);
     return 2.0 * (double)(n * n * n) / best * 1e-9;
 }
 
@@ -163,7 +173,7 @@ static double stream_rate(void) {
     return 3.0 * (double)n * sizeof(double) / best * 1e-9;
 }
 
-static int run_case(const bench_case *bc, int epochs, double gemm, double bw) {
+static int run_case(const bench_case *bc, int epochs, double dgemm, double sgemm, double bw) {
     size_t T = (size_t)bc->T, U = (size_t)bc->U, N = (size_t)bc->N;
     double *u = malloc(TRIALS * T * U * sizeof *u);
     double *ty = malloc(TRIALS * T * sizeof *ty), *tm = malloc(TRIALS * T * sizeof *tm);
@@ -207,14 +217,15 @@ static int run_case(const bench_case *bc, int epochs, double gemm, double bw) {
     double med = tim.cpu[1 + (tim.n - 1) / 2], fastest = tim.cpu[1];
     double steps = (double)(TRIALS / BATCH * BATCH) * (double)T;
     double flops = flops_per_trial_step(bc) * steps;
-    double bytes = 96.0 * (double)N * steps;
+    double bytes = (bc->full_rank ? 96.0 : 8.0) * (double)N * steps;
+    double gemm = bc->full_rank ? sgemm : dgemm;
     double t_flop = flops / (gemm * 1e9), t_mem = bytes / (bw * 1e9);
     double bound = t_flop > t_mem ? t_flop : t_mem;
     printf("\n(%s) %s, N=%zu U=%zu T=%zu, %d trials, batch %d, sigma %.2g\n", bc->name,
            bc->full_rank ? "full-rank teacher training (dense readout, O=1)"
                          : "rank-1 LINT fit (identity readout)",
            N, U, T, TRIALS, BATCH, bc->sigma);
-    printf("  FLOPs/epoch %.3g, tape %.3g GB/epoch; bound %.4f s (%s)\n", flops, bytes * 1e-9,
+    printf("  FLOPs/epoch %.3g, DRAM %.3g GB/epoch; bound %.4f s (%s)\n", flops, bytes * 1e-9,
            bound, t_flop > t_mem ? "compute" : "memory");
     printf("  1 thread  %8.4f s/epoch CPU (min %.4f; wall %.4f)  %6.2f GFLOP/s  %5.1f%% of the "
            "bound  target %.2f s %s  PyTorch %.1f s -> %.0fx\n",
@@ -235,10 +246,11 @@ int main(int argc, char **argv) {
     int epochs = argc > 2 ? atoi(argv[2]) : 5;
     if (epochs < 1 || epochs > 60) epochs = 5;
     if (openblas_set_num_threads) openblas_set_num_threads(1);
-    double gemm = dgemm_rate(), bw = stream_rate();
+    double dgemm = gemm_rate(0), sgemm = gemm_rate(1), bw = stream_rate();
     printf("LINT epochs (forward + BPTT + Adam), one thread, median of %d after one warm-up "
-           "(CPU time); dgemm %.1f GFLOP/s, triad %.1f GB/s measured here (CPU time)\n",
-           epochs, gemm, bw);
+           "(CPU time); dgemm %.1f, sgemm %.1f GFLOP/s, triad %.1f GB/s measured here (CPU "
+           "time)\n",
+           epochs, dgemm, sgemm, bw);
     bench_case cases[] = {
         {"a", 512, 1, 75, 0, 0.0, 0.10, 2.4},
         {"b", 1024, 4, 68, 0, 0.05, 0.30, 35.0},
@@ -247,7 +259,7 @@ int main(int argc, char **argv) {
     int ran = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         if (strcmp(which, "all") && strcmp(which, cases[i].name)) continue;
-        if (run_case(&cases[i], epochs, gemm, bw)) return 1;
+        if (run_case(&cases[i], epochs, dgemm, sgemm, bw)) return 1;
         ran++;
     }
     if (!ran) {
