@@ -12,6 +12,7 @@ packages=(
   librandom123-dev                # counter-based RNG streams
   zlib1g-dev                      # deflated .npz members
   libkissfft-dev                  # FFT of the spectral metrics (D_H)
+  libcairo2-dev                   # figures (SVG and PNG)
   libcmocka-dev                   # unit tests
 )
 for arg in "$@"; do
