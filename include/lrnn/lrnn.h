@@ -30,7 +30,11 @@
  * smc.h (the SMC bound and its gradient), posterior.h (filtering and smoothing posteriors),
  * optim.h (Adam, RAdam), fit.h (the training loop), eval.h (D_stsp, D_H, spike statistics,
  * bits per spike), fixedpoints.h (fixed points, cycles, stability), lint.h + lint_file.h +
- * task.h (LINT rate RNNs, their model files, cognitive tasks), gmm.h (mixture clustering). */
+ * task.h (LINT rate RNNs, their model files, cognitive tasks), lint_latent.h (their latent
+ * flow, fixed points and stability), lint_populations.h (their populations and
+ * inactivation), lint_regress.h (regression fits, reconstructed), lint_subsample.h
+ * (fits to a fraction of a teacher's neurons), gmm.h (mixture
+ * clustering), plot.h (SVG / PNG figures). */
 #ifndef LRNN_LRNN_H
 #define LRNN_LRNN_H
 
@@ -45,9 +49,14 @@
 #include "lrnn/layout.h"
 #include "lrnn/lint.h"
 #include "lrnn/lint_file.h"
+#include "lrnn/lint_latent.h"
+#include "lrnn/lint_populations.h"
+#include "lrnn/lint_regress.h"
+#include "lrnn/lint_subsample.h"
 #include "lrnn/model.h"
 #include "lrnn/model_file.h"
 #include "lrnn/optim.h"
+#include "lrnn/plot.h"
 #include "lrnn/posterior.h"
 #include "lrnn/rng.h"
 #include "lrnn/sample.h"

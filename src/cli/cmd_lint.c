@@ -210,12 +210,9 @@ static int fit_run(lint_args *a, bool seen_noise, bool seen_epochs, bool seen_lr
         goto fail;
     }
     cli_lint_progress pr = {"fit", isatty(STDERR_FILENO) != 0, a->quiet, 0.0};
-    fp.rank = a->rank, fp.noise_std = a->noise_std, fp.target = a->target, fp.svd_reparam = a->svd;
-    fp.seed = a->seed;
-    fp.train.epochs = a->epochs, fp.train.lr = a->lr, fp.train.batch_size = a->batch;
-    fp.train.clip = a->clip, fp.train.keep_best = true, fp.train.early_stop = a->early_stop;
-    fp.train.seed = a->seed, fp.train.progress = cli_lint_progress_print, fp.train.user = &pr;
-    if (fp.train.batch_size > d.trials) fp.train.batch_size = d.trials;
+    fp = cli_lint_fit_params(a->rank, a->noise_std, a->target, a->epochs, a->lr, a->batch, a->clip,
+                             a->seed, d.trials, &pr);
+    fp.svd_reparam = a->svd, fp.train.early_stop = a->early_stop;
     lrnn_lint_train_result res;
     if (lrnn_lint_fit(&fp, N, U, &d, &student, &res)) {
         lrnn_fail_context(LRNN_ERR_NUMERIC, "the fit failed; nothing written");

@@ -145,7 +145,7 @@ typedef struct task_args {
     lrnn_task_kind task;
     const char *rank, *out, *json;
     int units, epochs, pretrain_epochs;
-    double lr, clip, early_stop, pretrain_lr, noise, input_noise, valid_frac, min_accuracy;
+    double lr, clip, early_stop, pretrain_lr, noise, input_noise, valid_frac, min_accuracy, rho;
     double delay_max;
     size_t batch, trials;
     uint64_t seed;
@@ -257,6 +257,11 @@ static int run(task_args *a) {
     lrnn_lint_config c = lrnn_lint_default_config(full ? LRNN_LINT_FULL_RANK : LRNN_LINT_LOW_RANK);
     c.units = a->units, c.rank = full ? 1 : r.rank, c.inputs = (int)dims.U;
     c.outputs = (int)dims.O, c.alpha = lrnn_task_alpha(&info.params), c.noise_std = a->noise;
+    if (!(a->rho >= 0.0 && isfinite(a->rho))) {
+        lrnn_fail(LRNN_ERR_ARG, "--rho must be finite and >= 0 (got %g)", a->rho);
+        goto fail;
+    }
+    if (a->rho > 0) r.rho = a->rho;
     c.train_wi = true, c.rho = r.rho, c.seed = a->seed;
     if (full) c.train_wo = true;
     fprintf(stderr,
@@ -346,11 +351,13 @@ done:
 }
 
 int cmd_task(int argc, char **argv) {
+    if (argc >= 2 && !strcmp(argv[1], "conditions")) return cmd_task_conditions(argc, argv);
     if (argc < 2 || (strcmp(argv[1], "train") != 0)) {
         bool help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
         fprintf(help ? stdout : stderr,
                 "usage: lrnn task train --task rdm|romo|cdm|dms --out T.h5 [options]\n"
-                "  (lrnn task train --help for the options)\n");
+                "       lrnn task conditions --teacher T.h5 --out DIR [options]\n"
+                "  (lrnn task <subcommand> --help for the options)\n");
         return help ? 0 : 2;
     }
     task_args a = {.task = LRNN_TASK_RDM,
@@ -362,6 +369,7 @@ int cmd_task(int argc, char **argv) {
                    .clip = -1,
                    .early_stop = -1,
                    .pretrain_lr = 0,
+                   .rho = 0,
                    .noise = 0.05,
                    .input_noise = -1,
                    .valid_frac = 0.2,
@@ -386,6 +394,9 @@ int cmd_task(int argc, char **argv) {
          "full-rank pretraining epochs before the SVD init (-1: recipe; romo 5, dms 50)", false,
          NULL, false},
         {"pretrain-lr", CLI_DOUBLE, &a.pretrain_lr, "LR", "pretraining learning rate (0: recipe)",
+         false, NULL, false},
+        {"rho", CLI_DOUBLE, &a.rho, "RHO",
+         "full-rank initial connectivity scale, wrec ~ N(0, rho^2/N) (0: recipe; 1, dms 0.8)",
          false, NULL, false},
         {"batch", CLI_SIZE, &a.batch, "B", "trials per minibatch", false, NULL, false},
         {"trials", CLI_SIZE, &a.trials, "n", "task trials generated", false, NULL, false},

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lrnn/lint.h"
 #include "lrnn/lint_file.h"
@@ -50,15 +51,31 @@ void cli_lint_factors(lrnn_lint_rnn *rnn, size_t *R, const double **m, const dou
  * (n x T x O): spec 5.1, psi and 1/N follow the teacher's config. */
 lrnn_status cli_lint_teacher_readout(const lrnn_lint_rnn *teacher, const double *states, size_t n,
                                      size_t T, double *out);
+/* Parameters of a LINT fit (spec 3.1 steps 5-7, `lrnn lint fit`): rank-R student with sigma_s,
+ * keep-best Adam with clipping, the batch capped at the training trials, SVD reparametrisation,
+ * progress through pr (may be NULL: none); no early stop. */
+lrnn_lint_fit_params cli_lint_fit_params(int rank, double noise_std, lrnn_lint_target target,
+                                         int epochs, double lr, size_t batch, double clip,
+                                         uint64_t seed, size_t trials, cli_lint_progress *pr);
+/* Task loss of outputs (d->n x d->T x d->O) against the task's targets and mask: the masked
+ * MSE of spec 2, (1/B) sum_b sum_t mean_o (M (Y - y))^2 / sum_t M_bt0 (NaN for non-finite
+ * outputs). */
+double cli_lint_task_loss(const lrnn_task_data *d, const double *outputs);
 /* R2 over the entries with mask > 0 of rows x N arrays: global and median per neuron; r2n (N)
  * is scratch (reordered). */
 void cli_lint_masked_r2(const double *y, const double *yhat, const double *mask, size_t rows,
                         size_t N, double *r2n, double *global, double *median);
+
+/* --out DIR of a long run: an existing directory, or one that can be made in an existing
+ * writable parent (checked before the work; the directory is made when results are written). */
+lrnn_status cli_lint_check_out_dir(const char *dir);
 
 /* Subcommands of lrnn lint beyond fit / eval, each in its own file. */
 int cmd_lint_sweep(int argc, char **argv);      /* cmd_lint_sweep.c */
 int cmd_lint_clusters(int argc, char **argv);   /* cmd_lint_populations.c */
 int cmd_lint_inactivate(int argc, char **argv); /* cmd_lint_populations.c */
 int cmd_lint_subsample(int argc, char **argv);  /* cmd_lint_subsample.c */
+/* lrnn task conditions (argv[0] "task", argv[1] "conditions"): cmd_task_conditions.c */
+int cmd_task_conditions(int argc, char **argv);
 
 #endif

@@ -1,10 +1,13 @@
 /* Pieces shared by the lrnn lint subcommands (declared in lint_cli.h): teachers with their task
- * trials, noise settings of spec 7.1, the teacher's readout on any network's states and masked
- * R2. */
+ * trials, noise settings of spec 7.1, the teacher's readout on any network's states, fit
+ * parameters, task loss, masked R2 and the --out check. */
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lint_cli.h"
 #include "lrnn/lint_file.h"
@@ -107,6 +110,38 @@ lrnn_status cli_lint_teacher_readout(const lrnn_lint_rnn *teacher, const double 
     return LRNN_OK;
 }
 
+lrnn_lint_fit_params cli_lint_fit_params(int rank, double noise_std, lrnn_lint_target target,
+                                         int epochs, double lr, size_t batch, double clip,
+                                         uint64_t seed, size_t trials, cli_lint_progress *pr) {
+    lrnn_lint_fit_params fp = lrnn_lint_fit_default_params();
+    fp.rank = rank, fp.noise_std = noise_std, fp.target = target, fp.svd_reparam = true;
+    fp.seed = seed;
+    fp.train.epochs = epochs, fp.train.lr = lr, fp.train.clip = clip, fp.train.keep_best = true;
+    fp.train.batch_size = batch < trials ? batch : trials, fp.train.early_stop = 0.0;
+    fp.train.seed = seed;
+    fp.train.progress = pr ? cli_lint_progress_print : NULL, fp.train.user = pr;
+    return fp;
+}
+
+double cli_lint_task_loss(const lrnn_task_data *d, const double *outputs) {
+    size_t T = d->T, O = d->O;
+    double total = 0;
+    for (size_t b = 0; b < d->n; b++) {
+        double sum = 0, norm = 0;
+        for (size_t t = 0; t < T; t++) {
+            const double *m = d->mask + (b * T + t) * O, *y = d->targets + (b * T + t) * O;
+            const double *yh = outputs + (b * T + t) * O;
+            for (size_t o = 0; o < O; o++) {
+                double e = m[o] * (y[o] - yh[o]);
+                sum += e * e / (double)O;
+            }
+            norm += m[0];
+        }
+        total += norm > 0 ? sum / norm : 0.0;
+    }
+    return isfinite(total) ? total / (double)d->n : NAN;
+}
+
 static int cmp_double(const void *x, const void *y) {
     double a = *(const double *)x, b = *(const double *)y;
     return (a > b) - (a < b);
@@ -147,3 +182,26 @@ void cli_lint_masked_r2(const double *y, const double *yhat, const double *mask,
                                : 0.5 * (r2n[valid / 2 - 1] + r2n[valid / 2]);
 }
 
+/* --out DIR: an existing directory, or one that can be made in an existing writable parent
+ * (checked before hours of fitting; made only when the results are written). */
+lrnn_status cli_lint_check_out_dir(const char *dir) {
+    struct stat st;
+    if (stat(dir, &st) == 0)
+        return S_ISDIR(st.st_mode)
+                   ? LRNN_OK
+                   : lrnn_fail(LRNN_ERR_IO, "--out %s exists and is not a directory", dir);
+    char parent[4096];
+    if (strlen(dir) >= sizeof parent) return lrnn_fail(LRNN_ERR_ARG, "--out %s is too long", dir);
+    strcpy(parent, dir);
+    char *slash = strrchr(parent, '/');
+    if (!slash)
+        strcpy(parent, ".");
+    else if (slash == parent)
+        parent[1] = '\0';
+    else
+        *slash = '\0';
+    if (access(parent, W_OK) != 0)
+        return lrnn_fail(LRNN_ERR_IO, "--out %s: cannot create it in %s (%s)", dir, parent,
+                         strerror(errno));
+    return LRNN_OK;
+}
