@@ -432,6 +432,9 @@ static int sweep_run(sweep_args *a, bool seen_epochs, bool seen_lr) {
                         &sum.teacher_loss) ||
         prepare_training(&st, a, sum.teacher_noise, want, &sum))
         goto fail;
+    sweep_row self = {0}; /* the noise ceiling: the teacher scored against itself */
+    if (sweep_evaluate(&st.ev, st.ts.rnn, sum.teacher_noise, &self)) goto fail;
+    sum.r2_ceiling = self.r2_rates;
     for (int ri = 0; ri < nranks; ri++)
         if (run_rank(&st, a, want, ranks[ri], ri, &sum)) goto fail;
 

@@ -43,6 +43,9 @@ typedef struct sweep_summary {
     size_t train_trials, val_trials, steps, batch, clipped_rates;
     double teacher_noise, student_noise, student_noise_train, lr, clip, ridge;
     double teacher_accuracy, teacher_loss;
+    /* R2 of the teacher's rates against a second run of the teacher with independent noise:
+     * the most any model can reach under this evaluation noise */
+    double r2_ceiling;
     unsigned long long seed;
     bool rank_deficient[SWEEP_METHODS]; /* regressions that needed the min-norm solution */
 } sweep_summary;

@@ -25,6 +25,7 @@ void sweep_print_table(const sweep_summary *s, const sweep_row *rows, size_t cou
            s->teacher_kind, s->teacher, s->units, s->val_trials, s->steps);
     printf("  teacher: accuracy %.4f, task loss %.4g (sigma %g); students sigma %g\n",
            s->teacher_accuracy, s->teacher_loss, s->teacher_noise, s->student_noise);
+    printf("  R2 ceiling (the teacher against itself, independent noise): %.4f\n", s->r2_ceiling);
     printf("%4s  %-6s %9s %9s %9s %8s %10s %9s\n", "rank", "method", "R2 rates", "R2 median",
            "R2 x", "accuracy", "task loss", "seconds");
     for (size_t i = 0; i < count; i++) {
@@ -58,6 +59,7 @@ json_t *sweep_json(const sweep_summary *s, const sweep_row *rows, size_t count) 
     json_object_set_new(root, "student_noise_train", json_real(s->student_noise_train));
     json_object_set_new(root, "teacher_accuracy", num(s->teacher_accuracy));
     json_object_set_new(root, "teacher_loss", num(s->teacher_loss));
+    json_object_set_new(root, "r2_ceiling", num(s->r2_ceiling));
     json_object_set_new(root, "epochs", json_integer(s->epochs));
     json_object_set_new(root, "lr", json_real(s->lr));
     json_object_set_new(root, "batch", json_integer((json_int_t)s->batch));

@@ -54,6 +54,14 @@ awk -v r="$r2x" 'BEGIN { exit !(r > 1 - 1e-9) }' || fail "rank-64 truncation R2 
 acc_t=$(sed -n 's/.*"teacher_accuracy": \([-0-9.e+]*\).*/\1/p' "$dir/trunc.json")
 acc_s=$(sed -n 's/.*"accuracy": \([-0-9.e+]*\).*/\1/p' "$dir/trunc.json")
 [ "$acc_t" = "$acc_s" ] || fail "rank-64 truncation accuracy $acc_s, teacher $acc_t"
+# the noise ceiling: a noise-free teacher reproduces itself exactly (R2 1); with noise it is
+# below 1 and no fit exceeds it by more than the spread of two noise draws (0.05 here)
+ceil0=$(sed -n 's/.*"r2_ceiling": \([-0-9.e+]*\).*/\1/p' "$dir/trunc.json")
+awk -v c="$ceil0" 'BEGIN { exit !(c == 1) }' || fail "noise-free R2 ceiling $ceil0"
+ceil=$(sed -n 's/.*"r2_ceiling": \([-0-9.e+]*\).*/\1/p' "$dir/sw.json")
+awk -v c="$ceil" 'BEGIN { exit !(c > 0 && c < 1) }' || fail "R2 ceiling $ceil with noise"
+awk -F, -v c="$ceil" 'NR > 1 && $3 > c + 0.05 { exit 1 }' "$dir/sw/sweep.csv" ||
+  fail "a fit's R2 exceeds the ceiling $ceil"
 
 # reduced-rank regression is the least-squares optimum at its rank: its one-step R2 is at
 # least that of OLS + truncated SVD on the same data (1e-12: rounding)
