@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lrnn/rng.h"
+
 static char scratch[1024];
 
 static const char *scratch_dir(void) {
@@ -53,4 +55,14 @@ void test_write_bytes(const char *path, const void *bytes, size_t size) {
     if (!f) return;
     fwrite(bytes, 1, size, f);
     fclose(f);
+}
+
+void test_random_inputs(uint64_t seed, size_t trials, size_t T, size_t U, double *u) {
+    lrnn_rng r;
+    lrnn_rng_init(&r, seed, LRNN_RNG_SAMPLE, 0, 0);
+    for (size_t j = 0; j < trials; j++)
+        for (size_t t = 0; t < T; t++)
+            for (size_t k = 0; k < U; k++)
+                u[(j * T + t) * U + k] =
+                    t % 5 == 0 ? lrnn_rng_normal(&r) : u[(j * T + t - 1) * U + k];
 }

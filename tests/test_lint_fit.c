@@ -16,17 +16,8 @@
 
 #include "lrnn/lint.h"
 #include "lrnn/rng.h"
+#include "support.h"
 
-/* Piecewise-constant random inputs: a new N(0, 1) level on each channel every 5 steps. */
-static void random_inputs(uint64_t seed, size_t trials, size_t T, size_t U, double *u) {
-    lrnn_rng r;
-    lrnn_rng_init(&r, seed, LRNN_RNG_SAMPLE, 0, 0);
-    for (size_t j = 0; j < trials; j++)
-        for (size_t t = 0; t < T; t++)
-            for (size_t k = 0; k < U; k++)
-                u[(j * T + t) * U + k] =
-                    t % 5 == 0 ? lrnn_rng_normal(&r) : u[(j * T + t - 1) * U + k];
-}
 
 static int count_epochs(const lrnn_lint_progress *p, void *user) {
     int *n = user;
@@ -55,7 +46,7 @@ static void test_rank1_teacher_recovered(void **state) {
 
     double *u = malloc((TRAIN + VAL) * T * U * sizeof *u);
     double *y = malloc((TRAIN + VAL) * T * N * sizeof *y);
-    random_inputs(5, TRAIN + VAL, T, U, u);
+    test_random_inputs(5, TRAIN + VAL, T, U, u);
     lrnn_lint_noise nz = {21, 0};
     assert_int_equal(
         lrnn_lint_teacher_targets(teacher, u, TRAIN + VAL, T, nz, LRNN_LINT_TARGET_RATES, y),
@@ -304,7 +295,7 @@ static void test_low_rank_from_full(void **state) {
     lrnn_lint_rnn *full = NULL, *lr = NULL, *trunc = NULL;
     assert_int_equal(lrnn_lint_create(&c, &full), LRNN_OK);
     double u[TR * T * U], y1[TR * T * 2], y2[TR * T * 2];
-    random_inputs(3, TR, T, U, u);
+    test_random_inputs(3, TR, T, U, u);
     lrnn_lint_noise nz = {1, 0};
     for (int R = 2; R <= N; R += N - 2) {
         assert_int_equal(lrnn_lint_low_rank_from_full(full, R, &lr), LRNN_OK);
@@ -337,7 +328,7 @@ static void test_noise_streams(void **state) {
     assert_int_equal(lrnn_lint_create(&c, &rnn), LRNN_OK);
     enum { TR = 70, T = 5 }; /* more than one simulate chunk of 64 */
     double u[TR * T], ya[TR * T], yb[T];
-    random_inputs(4, TR, T, 1, u);
+    test_random_inputs(4, TR, T, 1, u);
     lrnn_lint_noise nz = {5, 2};
     assert_int_equal(lrnn_lint_simulate(rnn, u, NULL, TR, T, nz, NULL, ya), LRNN_OK);
     lrnn_lint_data d = {.trials = TR, .T = T, .inputs = u};
@@ -364,7 +355,7 @@ static void test_training_loop(void **state) {
     lrnn_lint_rnn *teacher = NULL, *s = NULL;
     assert_int_equal(lrnn_lint_create(&c, &teacher), LRNN_OK);
     double u[TR * T * U], y[TR * T * N];
-    random_inputs(6, TR, T, U, u);
+    test_random_inputs(6, TR, T, U, u);
     lrnn_lint_noise nz = {1, 0};
     assert_int_equal(lrnn_lint_teacher_targets(teacher, u, TR, T, nz, LRNN_LINT_TARGET_RATES, y),
                      LRNN_OK);

@@ -17,19 +17,11 @@
 #include "lrnn/lint.h"
 #include "lrnn/lint_regress.h"
 #include "lrnn/rng.h"
+#include "support.h"
 
-/* Piecewise-constant random inputs (a new N(0, 1) level every 5 steps) and N(0, s^2) initial
- * states: the random x_0 makes the features span R^N, so J is identifiable from one-step data
- * (from x_0 = 0 a noise-free rank-R network stays near an (R + U)-dimensional subspace). */
-static void random_inputs(uint64_t seed, size_t trials, size_t T, size_t U, double *u) {
-    lrnn_rng r;
-    lrnn_rng_init(&r, seed, LRNN_RNG_SAMPLE, 0, 0);
-    for (size_t j = 0; j < trials; j++)
-        for (size_t t = 0; t < T; t++)
-            for (size_t k = 0; k < U; k++)
-                u[(j * T + t) * U + k] =
-                    t % 5 == 0 ? lrnn_rng_normal(&r) : u[(j * T + t - 1) * U + k];
-}
+/* N(0, s^2) initial states (with test_random_inputs' piecewise-constant inputs): the random
+ * x_0 makes the features span R^N, so J is identifiable from one-step data (from x_0 = 0 a
+ * noise-free rank-R network stays near an (R + U)-dimensional subspace). */
 static void random_normal(uint64_t seed, size_t n, double sd, double *x) {
     lrnn_rng r;
     lrnn_rng_init(&r, seed, LRNN_RNG_SAMPLE, 1, 0);
@@ -87,7 +79,7 @@ static void test_nlr_rrr_recovers_teacher(void **state) {
     size_t n = TRIALS + VAL;
     double *u = malloc(n * T * U * sizeof *u), *x0 = malloc(n * N * sizeof *x0);
     double *X = malloc(n * (T + 1) * N * sizeof *X), *Xs = malloc(VAL * (T + 1) * N * sizeof *Xs);
-    random_inputs(5, n, T, U, u);
+    test_random_inputs(5, n, T, U, u);
     random_normal(6, n * N, 1.5, x0);
     lrnn_lint_noise nz = {1, 0};
     assert_int_equal(lrnn_lint_simulate(teacher, u, x0, n, T, nz, X, NULL), LRNN_OK);
@@ -165,7 +157,7 @@ static void test_lr_recovers_linear_teacher(void **state) {
     lrnn_lint_rnn *teacher = make_teacher(N, R, U, LRNN_LINT_IDENTITY, 0.0, 43);
     double *u = malloc(TRIALS * T * U * sizeof *u), *x0 = malloc(TRIALS * N * sizeof *x0);
     double *X = malloc(TRIALS * (T + 1) * N * sizeof *X);
-    random_inputs(7, TRIALS, T, U, u);
+    test_random_inputs(7, TRIALS, T, U, u);
     random_normal(8, TRIALS * N, 1.5, x0);
     lrnn_lint_noise nz = {1, 0};
     assert_int_equal(lrnn_lint_simulate(teacher, u, x0, TRIALS, T, nz, X, NULL), LRNN_OK);
@@ -231,7 +223,7 @@ static void test_rrr_versus_ols(void **state) {
     enum { n6 = 6, T6 = 30, TR6 = 40 };
     lrnn_lint_rnn *teacher = make_teacher(n6, n6, 1, LRNN_LINT_TANH, 0.1, 44);
     double *u = malloc(TR6 * T6 * sizeof *u), *X = malloc(TR6 * (T6 + 1) * n6 * sizeof *X);
-    random_inputs(9, TR6, T6, 1, u);
+    test_random_inputs(9, TR6, T6, 1, u);
     lrnn_lint_noise nz = {3, 0};
     assert_int_equal(lrnn_lint_simulate(teacher, u, NULL, TR6, T6, nz, X, NULL), LRNN_OK);
     lrnn_lint_regress_data d = {TR6, T6, n6, 1, X, u};
@@ -272,7 +264,7 @@ static void test_rank_deficient_and_ridge(void **state) {
     (void)state;
     lrnn_lint_rnn *teacher = make_teacher(N, 1, 1, LRNN_LINT_IDENTITY, 0.0, 45);
     double *u = malloc(TRIALS * T * sizeof *u), *X = malloc(TRIALS * (T + 1) * N * sizeof *X);
-    random_inputs(10, TRIALS, T, 1, u);
+    test_random_inputs(10, TRIALS, T, 1, u);
     lrnn_lint_noise nz = {1, 0};
     assert_int_equal(lrnn_lint_simulate(teacher, u, NULL, TRIALS, T, nz, X, NULL), LRNN_OK);
     lrnn_lint_regress_data d = {TRIALS, T, N, 1, X, u};

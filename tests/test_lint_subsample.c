@@ -20,6 +20,7 @@
 #include "lrnn/lint.h"
 #include "lrnn/lint_subsample.h"
 #include "lrnn/rng.h"
+#include "support.h"
 #include "lrnn/task.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -94,16 +95,6 @@ static void test_selection(void **state) {
         assert_true(fabs((double)count[i] - DRAWS * 0.25) < 5 * 61.2);
 }
 
-/* Piecewise-constant random inputs: a new N(0, 1) level on each channel every 5 steps. */
-static void random_inputs(uint64_t seed, size_t trials, size_t T, size_t U, double *u) {
-    lrnn_rng r;
-    lrnn_rng_init(&r, seed, LRNN_RNG_SAMPLE, 0, 0);
-    for (size_t j = 0; j < trials; j++)
-        for (size_t t = 0; t < T; t++)
-            for (size_t k = 0; k < U; k++)
-                u[(j * T + t) * U + k] =
-                    t % 5 == 0 ? lrnn_rng_normal(&r) : u[(j * T + t - 1) * U + k];
-}
 
 static lrnn_lint_rnn *make_teacher(lrnn_lint_kind kind, int N, int U, int O, double sigma) {
     lrnn_lint_config c = lrnn_lint_default_config(kind);
@@ -125,7 +116,7 @@ static void test_targets_select(void **state) {
     lrnn_lint_rnn *teacher = make_teacher(LRNN_LINT_LOW_RANK, N, U, 1, 0.05);
     double *u = malloc(TR * T * U * sizeof *u), *full = malloc(TR * T * N * sizeof *full);
     double *sel_y = malloc(TR * (T + 1) * K * sizeof *sel_y);
-    random_inputs(2, TR, T, U, u);
+    test_random_inputs(2, TR, T, U, u);
     size_t sel[K];
     assert_int_equal(lrnn_lint_select_neurons(N, K, 3, 0, sel), LRNN_OK);
     lrnn_lint_noise nz = {9, 0};
@@ -173,7 +164,7 @@ static void check_readout(lrnn_lint_kind kind) {
     double *u = malloc(TR * T * U * sizeof *u), *xs = malloc(TR * (T + 1) * N * sizeof *xs);
     double *y = malloc(TR * T * O * sizeof *y), *yr = malloc(TR * T * O * sizeof *yr);
     double *xk = malloc(TR * (T + 1) * K * sizeof *xk);
-    random_inputs(4, TR, T, U, u);
+    test_random_inputs(4, TR, T, U, u);
     lrnn_lint_noise nz = {1, 0};
     assert_int_equal(lrnn_lint_simulate(teacher, u, NULL, TR, T, nz, xs, y), LRNN_OK);
     size_t all[N];
