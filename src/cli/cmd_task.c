@@ -94,7 +94,7 @@ typedef struct recipe {
     int epochs; /* main stage */
     double lr, clip, early_stop;
     int pretrain_epochs;   /* full-rank pretraining before the SVD initialisation (low rank) */
-    double pretrain_lr;    /* < 0: 1e-2 / sqrt(N) (romo) */
+    double pretrain_lr;    /* -1: 1e-2 / sqrt(N) (romo); -2: 0.064 / N (dms) */
     double pretrain_noise; /* network noise of the pretraining */
     double rho;            /* full rank: wrec ~ N(0, rho^2 / N) */
     int stages;            /* dms: delay curriculum, longest delays in ms (0: the task's) */
@@ -106,9 +106,9 @@ typedef struct recipe {
  * 1e-2, clip 1, early stop 1e-3. dms: FullRank pretraining 50 epochs (lr 1e-5, early stop 0.05),
  * then rank 2 through the reference's delay curriculum (longest delay 700, 1000 ms, then the
  * task's own), each stage up to E epochs at lr 1e-2, clip 1, early stop 0.05. Deviations: the
- * pretraining also runs the curriculum, at lr 1e-3 (the reference's 1e-5 does not move a small
- * network; with delays up to 3000 ms from the start nothing learns the task, measured at
- * N = 64), and the reference's first low-rank stage clip of 0.01 is 1. Full rank (--rank full):
+ * pretraining also runs the curriculum, at lr 0.064 / N (1e-3 at N = 64, 1.25e-4 at N = 512;
+ * the reference's 1e-5 does not move a small network; with delays up to 3000 ms from the start
+ * nothing learns the task, measured at N = 64), and the reference's first low-rank stage clip of 0.01 is 1. Full rank (--rank full):
  * the many-teachers recipes (CDM 30 epochs lr 1e-4; DMS rho 0.8, 50 epochs lr 1e-4, with the
  * curriculum). */
 static recipe task_recipe(lrnn_task_kind kind, bool full) {
@@ -127,7 +127,7 @@ static recipe task_recipe(lrnn_task_kind kind, bool full) {
         r.pretrain_noise = 5e-3;
         break;
     case LRNN_TASK_DMS:
-        r.rank = 2, r.early_stop = 0.05, r.pretrain_epochs = 50, r.pretrain_lr = 1e-3;
+        r.rank = 2, r.early_stop = 0.05, r.pretrain_epochs = 50, r.pretrain_lr = -2.0;
         r.rho = 0.8, r.stages = 3;
         r.curriculum[0] = 700, r.curriculum[1] = 1000, r.curriculum[2] = 0;
         break;
@@ -219,7 +219,12 @@ static int run(task_args *a) {
     if (a->early_stop >= 0) r.early_stop = a->early_stop;
     if (a->pretrain_epochs >= 0) r.pretrain_epochs = full ? 0 : a->pretrain_epochs;
     if (a->pretrain_lr > 0) r.pretrain_lr = a->pretrain_lr;
-    if (r.pretrain_lr < 0) r.pretrain_lr = 1e-2 / sqrt((double)a->units);
+    /* Adam moves every one of the N^2 weights of the full-rank pretraining network by about lr
+     * per step, so the change of J grows with N: dms's 1e-3, tuned at N = 64, scales as 1/N
+     * (1.25e-4 at N = 512; 1e-3 made the N = 512 pretraining diverge at the first curriculum
+     * switch). */
+    if (r.pretrain_lr == -1.0) r.pretrain_lr = 1e-2 / sqrt((double)a->units);
+    if (r.pretrain_lr == -2.0) r.pretrain_lr = 0.064 / (double)a->units;
 
     lrnn_lint_task_info info = {.present = true,
                                 .params = lrnn_task_default_params(a->task),

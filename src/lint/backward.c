@@ -150,11 +150,11 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
                     m2 = d->mask[j * T + t - 1] * d->mask[j * T + t - 1];
                 if (b + 1 < B) /* the next trial's target row is a separate DRAM stream */
                     lint_prefetch_row(d->targets + (w->idx[b + 1] * T + t - 1) * N, N);
-                loss += w->wt[b] * m2 * lint_sqerr(r, tg, mk, N);
                 int r1 = dm->low_rank && R == 1 && t < T; /* gr fused: c_rec a_{t+1} n */
-                lint_bptt_row_tanh(N, r, tg, mk, cg * m2, r1 ? NULL : gr,
-                                   r1 ? dm->c_rec * w->A[t * B + b] : 0.0, w->nT,
-                                   t < T ? Dn + b * N : NULL, 1.0 - alpha, dl);
+                double sq = lint_bptt_row_tanh(N, r, tg, mk, cg * m2, r1 ? NULL : gr,
+                                               r1 ? dm->c_rec * w->A[t * B + b] : 0.0, w->nT,
+                                               t < T ? Dn + b * N : NULL, 1.0 - alpha, dl);
+                loss += w->wt[b] * m2 * sq;
             } else {
                 if (t >= 1 && rates_readout)
                     for (size_t i = 0; i < N; i++)

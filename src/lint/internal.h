@@ -33,9 +33,11 @@ void lint_act_grad_mul(lrnn_lint_act a, const double *y, const double *g, double
 double lint_dot(const double *a, const double *b, size_t n);
 /* sum (w (t - y))^2, w NULL: ones */
 double lint_sqerr(const double *y, const double *t, const double *w, size_t n);
-void lint_bptt_row_tanh(size_t n, const double *r, const double *tg, const double *w, double c,
-                        const double *gr, double cn, const double *nrow, const double *dn,
-                        double keep, double *out);
+/* One fused BPTT row of a tanh network read out as y = r; returns the row's squared error
+ * (kernels.c). */
+double lint_bptt_row_tanh(size_t n, const double *r, const double *tg, const double *w, double c,
+                          const double *gr, double cn, const double *nrow, const double *dn,
+                          double keep, double *out);
 void lint_prefetch_row(const double *p, size_t n);
 /* out = keep x + sum_k c[k] rows[k] (rows K x n; x NULL: no leak term), or out += that when
  * accumulate. */

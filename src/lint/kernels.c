@@ -210,15 +210,30 @@ void lint_axpy_multi(size_t n, size_t K, double scale, const double *coef, const
 
 /* delta = keep dn + (1 - r^2) (gr + c w^2 (r - tg)): one BPTT row of a tanh network whose
  * readout is y = r (identity readout of tanh rates), dn NULL at the last step, w NULL for
- * unmasked or per-step masks (folded into c). gr NULL: gr = cn nrow (rank one, fused). */
+ * unmasked or per-step masks (folded into c). gr NULL: gr = cn nrow (rank one, fused).
+ * Returns sum (w (tg - r))^2, the row's squared error, in the 8-lane order of lint_sqerr (the
+ * same value), so the loss costs no second pass over the targets. */
+static inline double bptt_elem(size_t i, const double *r, const double *tg, const double *w,
+                               double c, const double *gr, double cn, const double *nrow,
+                               const double *dn, double keep, double *out) {
+    double e = tg[i] - r[i], we = w ? w[i] * e : e;
+    double g = (gr ? gr[i] : cn * nrow[i]) - c * (w ? w[i] * we : e);
+    out[i] = (dn ? keep * dn[i] : 0.0) + (1.0 - r[i] * r[i]) * g;
+    return we * we;
+}
+
 LINT_CLONES
-void lint_bptt_row_tanh(size_t n, const double *r, const double *tg, const double *w, double c,
-                        const double *gr, double cn, const double *nrow, const double *dn,
-                        double keep, double *out) {
-    for (size_t i = 0; i < n; i++) {
-        double g = (gr ? gr[i] : cn * nrow[i]) + c * (w ? w[i] * w[i] : 1.0) * (r[i] - tg[i]);
-        out[i] = (dn ? keep * dn[i] : 0.0) + (1.0 - r[i] * r[i]) * g;
-    }
+double lint_bptt_row_tanh(size_t n, const double *r, const double *tg, const double *w, double c,
+                          const double *gr, double cn, const double *nrow, const double *dn,
+                          double keep, double *out) {
+    double acc[8] = {0};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (size_t l = 0; l < 8; l++)
+            acc[l] += bptt_elem(i + l, r, tg, w, c, gr, cn, nrow, dn, keep, out);
+    for (size_t l = 0; i < n; i++, l++)
+        acc[l] += bptt_elem(i, r, tg, w, c, gr, cn, nrow, dn, keep, out);
+    return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
 }
 
 /* Bring a row (n doubles) towards the cache ahead of use: one touch per 64-byte line. */
