@@ -8,6 +8,9 @@
 
 #include <cmocka.h>
 
+#include <Random123/philox.h>
+
+#include "core/rng_internal.h"
 #include "lrnn/rng.h"
 
 static void same_key_same_bits(void **state) {
@@ -70,7 +73,7 @@ static void normal_moments(void **state) {
  * bin) against Phi, by a chi-square statistic on 2e6 draws. With 65 degrees of freedom its
  * 0.9999 quantile is 116.2; accepting every wedge draw without the density test moves it to
  * 600. Checked for both generators: lrnn_rng_normal (one 64-bit word a draw) and
- * lrnn_rng_normal_fill (two draws a word, 24-bit uniforms). */
+ * lrnn_rng_normal_fill (Box-Muller). */
 static double bin_probability(double lo, double hi) {
     return 0.5 * (erfc(-hi / sqrt(2.0)) - erfc(-lo / sqrt(2.0)));
 }
@@ -108,8 +111,8 @@ static void normal_histogram(void **state) {
     normal_histogram_of(1);
 }
 
-/* The fill's moments (first, second and fourth) over an odd count, so the last word's
- * unused half is exercised too. */
+/* The fill's moments (first, second and fourth) over an odd count, so the last pair's unused
+ * sine is exercised too. */
 static void normal_fill_moments(void **state) {
     (void)state;
     lrnn_rng r;
@@ -117,6 +120,58 @@ static void normal_fill_moments(void **state) {
     int n = 199999;
     lrnn_rng_normal_fill(&r, draws, (size_t)n);
     check_moments(draws, n, 0.0, 1.0, 3.0);
+}
+
+/* The vectorised Philox4x32-10 lanes of lrnn_rng_normal_fill against Random123's philox4x32,
+ * block by block, with the low counter word starting just below a carry into bit 32 of the
+ * block index's range (the caller keeps ctr[0] + n below 2^32). */
+static void philox_lanes_match_random123(void **state) {
+    (void)state;
+    const uint32_t key[2] = {0x01234567u, 0x89abcdefu};
+    const uint32_t ctr[4] = {0xffffff00u, 7u, 0xdeadbeefu, 0x0badf00du};
+    enum { N = 77 };
+    uint32_t w[4][N];
+    lrnn_philox4x32_lanes(key, ctr, N, w[0], w[1], w[2], w[3]);
+    for (uint32_t j = 0; j < N; j++) {
+        philox4x32_ctr_t c = {{ctr[0] + j, ctr[1], ctr[2], ctr[3]}};
+        philox4x32_key_t k = {{key[0], key[1]}};
+        philox4x32_ctr_t o = philox4x32(c, k);
+        for (int i = 0; i < 4; i++) assert_int_equal(w[i][j], o.v[i]);
+    }
+}
+
+/* The fill's hand-written ln, cos and sin (polynomials, rng_normal.c) against libm: the fill's
+ * numbers recomputed from the same Philox blocks with log, cos and sin agree to 1e-14 of the
+ * radius (a few ulp; a dropped polynomial term shows as 1e-12 or worse). The first round's
+ * pairs land as cosines in out[0..63] and sines in out[64..127]; the last, partial round (here
+ * 3 values: 2 pairs) as cosines then sines. */
+static void normal_fill_is_box_muller(void **state) {
+    (void)state;
+    enum { N = 131, PAIRS = 64 };
+    lrnn_rng r, copy;
+    lrnn_rng_init(&r, 11, LRNN_RNG_SAMPLE, 2, 5);
+    copy = r;
+    double out[N];
+    lrnn_rng_normal_fill(&r, out, N);
+    uint64_t a = lrnn_rng_u64(&copy), b = lrnn_rng_u64(&copy);
+    uint32_t key[2] = {(uint32_t)a, (uint32_t)(a >> 32)};
+    uint32_t ctr[4] = {0, 0, (uint32_t)b, (uint32_t)(b >> 32)};
+    uint32_t w[4][PAIRS + 2];
+    lrnn_philox4x32_lanes(key, ctr, PAIRS + 2, w[0], w[1], w[2], w[3]);
+    double worst = 0.0;
+    for (int j = 0; j < PAIRS + 2; j++) {
+        uint64_t k1 = ((uint64_t)(w[1][j] >> 12) << 32) | w[0][j];
+        uint64_t k2 = ((uint64_t)(w[3][j] >> 12) << 32) | w[2][j];
+        double u1 = ((double)k1 + 0.5) * 0x1.0p-52, u2 = (double)k2 * 0x1.0p-52;
+        double rad = sqrt(-2.0 * log(u1)), ang = 2.0 * M_PI * u2;
+        int ic = j < PAIRS ? j : 2 * PAIRS + (j - PAIRS);
+        int is = j < PAIRS ? PAIRS + j : 2 * PAIRS + 2 + (j - PAIRS);
+        double ec = fabs(out[ic] - rad * cos(ang)) / rad;
+        worst = fmax(worst, ec);
+        if (is < N) worst = fmax(worst, fabs(out[is] - rad * sin(ang)) / rad);
+    }
+    print_message("normal fill vs libm Box-Muller: worst error %.2e of the radius\n", worst);
+    assert_true(worst < 1e-14);
 }
 
 /* Poisson(lambda): mean = var = lambda, fourth central moment lambda (1 + 3 lambda). Both the
@@ -171,7 +226,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_key_same_bits),       cmocka_unit_test(streams_differ),
         cmocka_unit_test(uniform_moments),          cmocka_unit_test(normal_moments),
-        cmocka_unit_test(normal_fill_moments),
+        cmocka_unit_test(normal_fill_moments),      cmocka_unit_test(philox_lanes_match_random123),
+        cmocka_unit_test(normal_fill_is_box_muller),
         cmocka_unit_test(poisson_moments),          cmocka_unit_test(poisson_zero_probability),
         cmocka_unit_test(below_is_in_range_and_uniform), cmocka_unit_test(normal_histogram),
     };

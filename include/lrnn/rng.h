@@ -36,8 +36,9 @@ uint64_t lrnn_rng_u64(lrnn_rng *rng);
 double lrnn_rng_uniform(lrnn_rng *rng);
 /* Standard normal (ziggurat). */
 double lrnn_rng_normal(lrnn_rng *rng);
-/* n standard normals into out, two per 64-bit word (24-bit uniforms: noise for simulations,
- * 2.5x faster than n calls of lrnn_rng_normal, and other numbers). */
+/* n standard normals into out: Box-Muller over a Philox4x32 sub-stream keyed by the next two
+ * words of the stream (src/core/rng_normal.c); vectorised, about 10x faster than n calls of
+ * lrnn_rng_normal, whose numbers it does not repeat. For the noise of simulations. */
 void lrnn_rng_normal_fill(lrnn_rng *rng, double *out, size_t n);
 /* Poisson(lambda): inversion for lambda < 10, PTRS (Hoermann 1993) above. lambda >= 0. */
 double lrnn_rng_poisson(lrnn_rng *rng, double lambda);

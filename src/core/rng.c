@@ -44,7 +44,8 @@ double lrnn_rng_uniform(lrnn_rng *rng) {
  * original reused bits, which correlates successive draws). Layer i spans |x| < X[i]; a draw
  * inside the rectangle under the next layer (|u| < X[i+1]/X[i], about 98.8% of draws) is
  * accepted at once; the rest is decided exactly against the density (wedges) or drawn from
- * the tail beyond ZIG_R (layer 0). Exact in distribution; about 5x cheaper than Box-Muller. */
+ * the tail beyond ZIG_R (layer 0). Exact in distribution; one draw costs a fraction of a scalar
+ * Box-Muller with libm (many draws at once: lrnn_rng_normal_fill, rng_normal.c). */
 enum { ZIG_LAYERS = 128 };
 #define ZIG_R 3.442619855899         /* start of the tail */
 #define ZIG_V 9.91256303526217e-3    /* area of each layer */
@@ -92,75 +93,6 @@ static inline double zig_normal(lrnn_rng *rng) {
 double lrnn_rng_normal(lrnn_rng *rng) {
     call_once(&zig_once, zig_tables);
     return zig_normal(rng);
-}
-
-/* The wedge and tail of a 32-bit ziggurat draw (layer i, uniform u in (-1, 1)) that missed
- * the rectangle: decided exactly as in zig_normal, continuing with full words of the stream. */
-static double zig_slow32(lrnn_rng *rng, int i, double u) {
-    if (i == 0) return zig_tail(rng, u < 0.0);
-    double x = u * zig_x[i];
-    double f0 = exp(-0.5 * (zig_x[i] * zig_x[i] - x * x));
-    double f1 = exp(-0.5 * (zig_x[i + 1] * zig_x[i + 1] - x * x));
-    if (f1 + lrnn_rng_uniform(rng) * (f0 - f1) < 1.0) return x;
-    return zig_normal(rng);
-}
-
-/* k words of the stream into out: what is left of the current block, then whole Philox blocks
- * computed straight into out (a loop of independent blocks, which the CPU overlaps), then part
- * of a fresh block. The same words as k calls of lrnn_rng_u64. */
-static void take_words(lrnn_rng *rng, uint64_t *out, size_t k) {
-    size_t i = 0;
-    while (i < k && rng->used < 4) out[i++] = rng->block[rng->used++];
-    philox4x64_key_t key = {{rng->key[0], rng->key[1]}};
-    for (; i + 4 <= k; i += 4) {
-        philox4x64_ctr_t c = {{rng->ctr[0], rng->ctr[1], rng->ctr[2], rng->ctr[3]++}};
-        philox4x64_ctr_t o = philox4x64(c, key);
-        for (int j = 0; j < 4; j++) out[i + j] = o.v[j];
-    }
-    while (i < k) out[i++] = lrnn_rng_u64(rng);
-}
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define RNG_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define RNG_CLONES
-#endif
-
-/* The rectangle test of m 32-bit ziggurat draws (low 7 bits the layer, top 24 bits the uniform
- * in (-1, 1), resolution 2^-23): out[j] = u X[i] and miss[j] = 1 where the draw falls outside
- * the rectangle (about 1.2%). Branch-free; gcc 12 still keeps it scalar (it does not gather
- * from the two tables), but it runs without mispredictions. */
-RNG_CLONES
-static void zig_rectangles(const uint32_t *bits, size_t m, double *out, unsigned char *miss) {
-    for (size_t j = 0; j < m; j++) {
-        uint32_t w = bits[j];
-        int i = (int)(w & (ZIG_LAYERS - 1));
-        double u = ((double)(w >> 8) + 0.5) * 0x1.0p-23 - 1.0;
-        out[j] = u * zig_x[i];
-        miss[j] = !(fabs(u) < zig_ratio[i]);
-    }
-}
-
-void lrnn_rng_normal_fill(lrnn_rng *rng, double *out, size_t n) {
-    call_once(&zig_once, zig_tables);
-    enum { CHUNK = 256 }; /* draws per round, two per 64-bit word */
-    uint64_t words[CHUNK / 2];
-    uint32_t bits[CHUNK];
-    unsigned char miss[CHUNK];
-    for (size_t first = 0; first < n; first += CHUNK) {
-        size_t m = n - first < CHUNK ? n - first : CHUNK, k = (m + 1) / 2;
-        take_words(rng, words, k);
-        for (size_t j = 0; j < k; j++)
-            bits[2 * j] = (uint32_t)words[j], bits[2 * j + 1] = (uint32_t)(words[j] >> 32);
-        double *o = out + first;
-        zig_rectangles(bits, m, o, miss);
-        for (size_t j = 0; j < m; j++)
-            if (miss[j]) {
-                uint32_t w = bits[j];
-                o[j] = zig_slow32(rng, (int)(w & (ZIG_LAYERS - 1)),
-                                  ((double)(w >> 8) + 0.5) * 0x1.0p-23 - 1.0);
-            }
-    }
 }
 
 uint64_t lrnn_rng_below(lrnn_rng *rng, uint64_t n) {
