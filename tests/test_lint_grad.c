@@ -112,10 +112,11 @@ static double check_case(const gcase *gc) {
             assert_true(fabs(gchunk[i] - grad[i]) <= 1e-12 * (fabs(grad[i]) + 1e-12));
     }
     w->chunk = 0;
-    /* single-precision products (full rank): the gradient within float rounding of the double
-     * one -- relative error of the whole vector below 1e-5 (float epsilon 6e-8 times sums of
-     * N terms and the T-step recursion) */
-    if (gc->c.kind == LRNN_LINT_FULL_RANK) {
+    /* single precision (float tanh; full rank also float products): the gradient within float
+     * rounding of the double one -- relative error of the whole vector below 1e-5 (float
+     * epsilon 6e-8 times sums of N terms and the T-step recursion) */
+    if (gc->c.kind == LRNN_LINT_FULL_RANK || gc->c.phi == LRNN_LINT_TANH ||
+        gc->c.psi == LRNN_LINT_TANH) {
         double lf = 0.0, num = 0.0, den = 0.0;
         assert_int_equal(lrnn_lint_work_set_single(w, true), LRNN_OK);
         assert_int_equal(lrnn_lint_gradient(w, rnn, &d, idx, B, (lrnn_lint_noise){17, 3}, &lf,
@@ -123,7 +124,7 @@ static double check_case(const gcase *gc) {
                          LRNN_OK);
         for (size_t i = 0; i < l->total; i++)
             num += (gchunk[i] - grad[i]) * (gchunk[i] - grad[i]), den += grad[i] * grad[i];
-        print_message("%-28s single-precision products: gradient error %.1e, loss error %.1e\n",
+        print_message("%-28s single precision: gradient error %.1e, loss error %.1e\n",
                       gc->name, sqrt(num / den), fabs(lf - loss0) / loss0);
         assert_true(sqrt(num / den) < 1e-5 && fabs(lf - loss0) < 1e-5 * loss0);
         assert_true(num > 0.0); /* the float path was taken */
@@ -310,6 +311,26 @@ static void test_tanh_accuracy(void **state) {
     assert_true(lint_tanh(50.0) == 1.0 && lint_tanh(-50.0) == -1.0);
 }
 
+/* The float tanh of single-precision training: below 3e-7 relative (float epsilon 6e-8 for the
+ * input's rounding plus a few ulp of the formula) down to float's smallest normal number. */
+static void test_tanh_single_accuracy(void **state) {
+    (void)state;
+    double worst = 0.0;
+    for (int i = -400000; i <= 400000; i++) {
+        double x = i * 5e-5 * (1.0 + 1e-7 * i);
+        double ref = tanh(x), got = lint_tanh_single(x);
+        double rel = ref != 0.0 ? fabs(got - ref) / fabs(ref) : fabs(got);
+        if (rel > worst) worst = rel;
+    }
+    for (double x = 1.2e-38; x < 1.0; x *= 1.7) {
+        double rel = fabs(lint_tanh_single(x) - tanh(x)) / tanh(x);
+        if (rel > worst) worst = rel;
+    }
+    printf("  float tanh: max relative error %.2e\n", worst);
+    assert_true(worst < 3e-7);
+    assert_true(lint_tanh_single(50.0) == 1.0 && lint_tanh_single(-50.0) == -1.0);
+}
+
 /* Bad inputs: NaN target, empty mask row, wrong workspace, index out of range. */
 static void test_bad_inputs(void **state) {
     (void)state;
@@ -351,7 +372,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_low_rank),         cmocka_unit_test(test_full_rank),
         cmocka_unit_test(test_identity_readout), cmocka_unit_test(test_variants),
-        cmocka_unit_test(test_trainable_flags),  cmocka_unit_test(test_tanh_accuracy),          cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_trainable_flags),  cmocka_unit_test(test_tanh_accuracy),
+        cmocka_unit_test(test_tanh_single_accuracy), cmocka_unit_test(test_bad_inputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,6 +81,7 @@ lrnn_status lrnn_lint_work_create(const lrnn_lint_rnn *rnn, size_t max_batch, si
 }
 
 lrnn_status lrnn_lint_work_set_single(lrnn_lint_work *w, bool single) {
+    w->single_tanh = single;
     if (!single || w->d.low_rank) { /* low rank has no N x N product */
         w->single = 0;
         return LRNN_OK;
@@ -236,7 +237,9 @@ lrnn_status lrnn_lint_forward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const
         if (sigma > 0.0)
             lrnn_rng_init(&w->rng[b], noise.seed, LRNN_RNG_SAMPLE, w->idx[b], noise.draw);
     }
-    lint_act(rnn->c.phi, w->X, NULL, w->Rt, BN); /* r_0 = phi(x_0): no bias at t = 0 */
+    void (*act)(lrnn_lint_act, const double *, const double *, double *, size_t) =
+        w->single_tanh ? lint_act_single : lint_act;
+    act(rnn->c.phi, w->X, NULL, w->Rt, BN); /* r_0 = phi(x_0): no bias at t = 0 */
     if (w->single) {
         lint_to_float(v.wrec, w->Wf, N * N);
         lint_to_float(w->Rt, w->Rf, BN);
@@ -301,10 +304,10 @@ lrnn_status lrnn_lint_forward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const
                 lrnn_rng_normal_fill(&w->rng[b], noise_row, N);
                 lint_comb_row(N, 0.0, NULL, 1, &sigma, noise_row, xn, 1);
             }
-            lint_act(rnn->c.phi, xn, bias, rn, N);
+            act(rnn->c.phi, xn, bias, rn, N);
             if (w->single) lint_to_float(rn, w->Rf + (t + 1) * BN + b * N, N);
             double *p = w->psi_alias ? rn : w->P + t * BN + b * N;
-            if (!w->psi_alias) lint_act(rnn->c.psi, xn, NULL, p, N);
+            if (!w->psi_alias) act(rnn->c.psi, xn, NULL, p, N);
             if (dm->low_rank && t + 1 < T)
                 for (size_t r = 0; r < R; r++)
                     w->K[((t + 1) * B + b) * R + r] = dm->c_rec * lint_dot(rn, w->nT + r * N, N);

@@ -25,6 +25,8 @@ lint_dims lint_dims_of(const lrnn_lint_rnn *rnn);
 
 /* Elementwise kernels (kernels.c). */
 void lint_act(lrnn_lint_act a, const double *x, const double *b, double *out, size_t n);
+/* lint_act with tanh in float (relative error below 3e-7): training in single precision. */
+void lint_act_single(lrnn_lint_act a, const double *x, const double *b, double *out, size_t n);
 /* out = act'(.) g (+ out when accumulate), the derivative taken from the activation's output
  * y = act(.) (tanh: 1 - y^2, relu: y > 0, identity: 1). out may be g. */
 void lint_act_grad_mul(lrnn_lint_act a, const double *y, const double *g, double *out, size_t n,
@@ -50,6 +52,7 @@ void lint_axpy_multi(size_t n, size_t K, double scale, const double *coef, const
 void lint_to_float(const double *x, float *out, size_t n);
 /* Vectorisable tanh (relative error below 1e-15), used for every tanh of the LINT passes. */
 double lint_tanh(double x);
+double lint_tanh_single(double x);
 
 struct lrnn_lint_work {
     lint_dims d;
@@ -75,8 +78,10 @@ struct lrnn_lint_work {
                       when lrnn_lint_gradient runs it in chunks */
     double *gsum;  /* layout total: gradient summed over chunks (lrnn_lint_gradient) */
     size_t chunk;  /* trials per chunk of lrnn_lint_gradient; 0: sized for L2 (tests set it) */
-    /* Full rank with single-precision products (lrnn_lint_work_set_single): the N x N GEMMs
-     * take float copies of their operands and add their float results into the double state. */
+    /* Single precision (lrnn_lint_work_set_single): tanh in float (single_tanh, any network);
+     * for full rank (single) the N x N GEMMs take float copies of their operands and add their
+     * float results into the double state. */
+    int single_tanh;
     int single;
     float *Rf;  /* (T+1) x B x N: r_t */
     float *Df;  /* T x B x N: delta_t, t = 1..T */

@@ -28,7 +28,7 @@ lrnn_lint_train_params lrnn_lint_train_default_params(void) {
         .keep_best = true,
         .early_stop = 0.0,
         .seed = 1,
-        .single_products = true,
+        .single_precision = true,
         .progress = NULL,
         .user = NULL,
     };
@@ -105,7 +105,7 @@ lrnn_status lrnn_lint_train(lrnn_lint_rnn *rnn, const lrnn_lint_data *d,
         goto done;
     }
     if ((s = lrnn_lint_work_create(rnn, B, d->T, &w)) ||
-        (s = lrnn_lint_work_set_single(w, p->single_products)))
+        (s = lrnn_lint_work_set_single(w, p->single_precision)))
         goto done;
     if ((s = lrnn_optim_create(&op, &rnn->layout, &opt))) goto done;
     for (size_t j = 0; j < n; j++)
