@@ -103,8 +103,10 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
                         cr[r] = dm->c_rec * At[b * R + r0 + r];
                     lint_comb_row(N, 0.0, NULL, nr, cr, w->nT + r0 * N, gr, r0 > 0);
                 }
-                /* dn += c_rec r_t a_{t+1}^T while r_t is at hand */
-                lint_axpy_multi(N, R, dm->c_rec, At + b * R, Rt + b * N, gnT);
+                /* dn += c_rec r_t a_{t+1}^T while r_t is at hand (fused into the row below
+                 * on the rank-one fast path) */
+                if (!(fast && t >= 1 && R == 1))
+                    lint_axpy_multi(N, R, dm->c_rec, At + b * R, Rt + b * N, gnT);
             }
         } else if (w->single) { /* float delta_{t+1} (kept when it was made) times wrec */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)N, (int)N,
@@ -151,9 +153,20 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
                 if (b + 1 < B) /* the next trial's target row is a separate DRAM stream */
                     lint_prefetch_row(d->targets + (w->idx[b + 1] * T + t - 1) * N, N);
                 int r1 = dm->low_rank && R == 1 && t < T; /* gr fused: c_rec a_{t+1} n */
-                double sq = lint_bptt_row_tanh(N, r, tg, mk, cg * m2, r1 ? NULL : gr,
-                                               r1 ? dm->c_rec * w->A[t * B + b] : 0.0, w->nT,
-                                               t < T ? Dn + b * N : NULL, 1.0 - alpha, dl);
+                double sq;
+                if (r1) { /* and dn, dm and a_t in the same pass (lint_bptt_row_rank1) */
+                    double ca = dm->c_rec * w->A[t * B + b], mdot;
+                    lint_row1 row = {.r = r, .tg = tg, .w = mk, .nrow = w->nT, .mrow = w->mT,
+                                     .dn = Dn + b * N, .c = cg * m2, .cn = ca,
+                                     .keep = 1.0 - alpha, .ca = ca,
+                                     .ak = alpha * w->K[(t - 1) * B + b], .out = dl, .gn = gnT,
+                                     .gm = gmT};
+                    sq = lint_bptt_row_rank1(N, &row, &mdot);
+                    w->A[(t - 1) * B + b] = alpha * mdot;
+                } else {
+                    sq = lint_bptt_row_tanh(N, r, tg, mk, cg * m2, gr, t < T ? Dn + b * N : NULL,
+                                            1.0 - alpha, dl);
+                }
                 loss += w->wt[b] * m2 * sq;
             } else {
                 if (t >= 1 && rates_readout)
@@ -180,9 +193,10 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
             if (t >= 1) {
                 /* a_t = alpha m^T delta_t (A[t-1], used at step t-1); dm += alpha delta_t
                  * kappa_{t-1}^T; dW_in += alpha u_{t-1} delta_t^T -- all while delta_t is in L1 */
-                for (size_t r2 = 0; dm->low_rank && r2 < R; r2++)
+                int fused = fast_t && dm->low_rank && R == 1 && t < T; /* done in the row */
+                for (size_t r2 = 0; dm->low_rank && !fused && r2 < R; r2++)
                     w->A[((t - 1) * B + b) * R + r2] = alpha * lint_dot(w->mT + r2 * N, dl, N);
-                if (dm->low_rank)
+                if (dm->low_rank && !fused)
                     lint_axpy_multi(N, R, alpha, w->K + ((t - 1) * B + b) * R, dl, gmT);
                 lint_axpy_multi(N, U, alpha, w->Uin + ((t - 1) * B + b) * U, dl, gWin);
             }

@@ -38,8 +38,17 @@ double lint_sqerr(const double *y, const double *t, const double *w, size_t n);
 /* One fused BPTT row of a tanh network read out as y = r; returns the row's squared error
  * (kernels.c). */
 double lint_bptt_row_tanh(size_t n, const double *r, const double *tg, const double *w, double c,
-                          const double *gr, double cn, const double *nrow, const double *dn,
-                          double keep, double *out);
+                          const double *gr, const double *dn, double keep, double *out);
+/* The rank-one BPTT row of the same network at 1 <= t < T, with the row's other updates fused
+ * in (kernels.c): delta = keep dn + (1 - r^2)(cn nrow - c w^2 (r - tg)) into out, and
+ *   gn += ca r (dn, with a_{t+1}),  gm += ak delta (dm, with kappa_{t-1}),  *mdot = m . delta
+ * (a_t up to alpha, in lint_dot's lane order). Returns the squared error as lint_sqerr. */
+typedef struct lint_row1 {
+    const double *r, *tg, *w, *nrow, *mrow, *dn;
+    double c, cn, keep, ca, ak;
+    double *out, *gn, *gm;
+} lint_row1;
+double lint_bptt_row_rank1(size_t n, const lint_row1 *a, double *mdot);
 void lint_prefetch_row(const double *p, size_t n);
 /* out = keep x + sum_k c[k] rows[k] (rows K x n; x NULL: no leak term), or out += that when
  * accumulate. */

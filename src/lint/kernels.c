@@ -265,30 +265,81 @@ void lint_axpy_multi(size_t n, size_t K, double scale, const double *coef, const
 
 /* delta = keep dn + (1 - r^2) (gr + c w^2 (r - tg)): one BPTT row of a tanh network whose
  * readout is y = r (identity readout of tanh rates), dn NULL at the last step, w NULL for
- * unmasked or per-step masks (folded into c). gr NULL: gr = cn nrow (rank one, fused).
+ * unmasked or per-step masks (folded into c). (Rank one at 1 <= t < T: lint_bptt_row_rank1.)
  * Returns sum (w (tg - r))^2, the row's squared error, in the 8-lane order of lint_sqerr (the
  * same value), so the loss costs no second pass over the targets. */
 static inline double bptt_elem(size_t i, const double *r, const double *tg, const double *w,
-                               double c, const double *gr, double cn, const double *nrow,
-                               const double *dn, double keep, double *out) {
+                               double c, const double *gr, const double *dn, double keep,
+                               double *out) {
     double e = tg[i] - r[i], we = w ? w[i] * e : e;
-    double g = (gr ? gr[i] : cn * nrow[i]) - c * (w ? w[i] * we : e);
+    double g = gr[i] - c * (w ? w[i] * we : e);
     out[i] = (dn ? keep * dn[i] : 0.0) + (1.0 - r[i] * r[i]) * g;
     return we * we;
 }
 
 LINT_CLONES
 double lint_bptt_row_tanh(size_t n, const double *r, const double *tg, const double *w, double c,
-                          const double *gr, double cn, const double *nrow, const double *dn,
-                          double keep, double *out) {
+                          const double *gr, const double *dn, double keep, double *out) {
     double acc[8] = {0};
     size_t i = 0;
     for (; i + 8 <= n; i += 8)
         for (size_t l = 0; l < 8; l++)
-            acc[l] += bptt_elem(i + l, r, tg, w, c, gr, cn, nrow, dn, keep, out);
+            acc[l] += bptt_elem(i + l, r, tg, w, c, gr, dn, keep, out);
     for (size_t l = 0; i < n; i++, l++)
-        acc[l] += bptt_elem(i, r, tg, w, c, gr, cn, nrow, dn, keep, out);
+        acc[l] += bptt_elem(i, r, tg, w, c, gr, dn, keep, out);
     return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+}
+
+/* lint_bptt_row_rank1 for a mask row w (has_w) or none: the BPTT element (gr = cn nrow) into
+ * out, then the updates that need r or delta while both are in registers. Written with gcc's
+ * vector extension (8 doubles; lane l sums the elements i = l mod 8, as lint_dot), because gcc
+ * does not vectorise this many streams on its own; always inlined with has_w constant. */
+typedef double lint_v8 __attribute__((vector_size(64)));
+
+/* (macros, not functions: a 64-byte vector argument or result would change the ABI of the
+ * baseline build) */
+#define V8_LOAD(v, p) memcpy(&(v), (p), sizeof(v))
+#define V8_STORE(p, v) memcpy((p), &(v), sizeof(v))
+
+static inline __attribute__((always_inline)) double
+row1_loop(size_t n, const lint_row1 *a, double *mdot, int has_w) {
+    const double *r = a->r, *tg = a->tg, *w = a->w, *nrow = a->nrow, *mrow = a->mrow;
+    const double *dn = a->dn;
+    double *out = a->out, *gn = a->gn, *gm = a->gm;
+    double c = a->c, cn = a->cn, keep = a->keep, ca = a->ca, ak = a->ak;
+    lint_v8 acc = {0}, md = {0};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        lint_v8 rk, tk, nk, dk, mk, wk = {0}, gnk, gmk;
+        V8_LOAD(rk, r + i), V8_LOAD(tk, tg + i), V8_LOAD(nk, nrow + i), V8_LOAD(dk, dn + i);
+        V8_LOAD(mk, mrow + i), V8_LOAD(gnk, gn + i), V8_LOAD(gmk, gm + i);
+        if (has_w) V8_LOAD(wk, w + i);
+        lint_v8 e = tk - rk, we = has_w ? wk * e : e;
+        lint_v8 g = cn * nk - c * (has_w ? wk * we : e);
+        lint_v8 dl = keep * dk + (1.0 - rk * rk) * g;
+        gnk += ca * rk;
+        gmk += ak * dl;
+        V8_STORE(out + i, dl), V8_STORE(gn + i, gnk), V8_STORE(gm + i, gmk);
+        acc += we * we;
+        md += mk * dl;
+    }
+    for (size_t l = 0; i < n; i++, l++) {
+        double ri = r[i], e = tg[i] - ri, we = has_w ? w[i] * e : e;
+        double g = cn * nrow[i] - c * (has_w ? w[i] * we : e);
+        double dl = keep * dn[i] + (1.0 - ri * ri) * g;
+        out[i] = dl;
+        gn[i] += ca * ri;
+        gm[i] += ak * dl;
+        acc[l] += we * we;
+        md[l] += mrow[i] * dl;
+    }
+    *mdot = ((md[0] + md[4]) + (md[2] + md[6])) + ((md[1] + md[5]) + (md[3] + md[7]));
+    return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+}
+
+LINT_CLONES
+double lint_bptt_row_rank1(size_t n, const lint_row1 *a, double *mdot) {
+    return a->w ? row1_loop(n, a, mdot, 1) : row1_loop(n, a, mdot, 0);
 }
 
 /* Bring a row (n doubles) towards the cache ahead of use: one touch per 64-byte line. */
