@@ -4,8 +4,8 @@
  * Batched time-major: step t of all B trials is one B x N block, so the products with the
  * connectivity are GEMMs (low rank: kappa_t = c_rec r_t n, B x N times N x R; full rank:
  * r_t wrec^T, B x N times N x N). The rank-R and input expansions m kappa and W_in^T u are
- * done row by row (R + U passes over an L1-resident row of N), fused with the leak, the noise
- * and the nonlinearity. */
+ * done row by row ((R + U + 1) / 4 passes over an L1-resident row of N, lint_comb_terms), with
+ * the leak and the noise. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +171,28 @@ lrnn_status lrnn_lint_data_check(const lrnn_lint_rnn *rnn, const lrnn_lint_data 
 }
 
 /* Effective weights, transposed factors and the alias flag for this parameter block. */
+/* The terms of x_{t+1}, collected and added in passes of lint_comb_terms (64 at most a call):
+ * out = keep prev + sum_k c_k row_k, left to right. */
+typedef struct comb_terms {
+    double keep;
+    const double *prev;
+    double *out;
+    size_t N, k;
+    double c[64];
+    const double *row[64];
+} comb_terms;
+
+static void terms_flush(comb_terms *tm) {
+    if (tm->k == 0 && tm->prev == tm->out) return;
+    lint_comb_terms(tm->N, tm->keep, tm->prev, tm->k, tm->c, tm->row, tm->out);
+    tm->keep = 1.0, tm->prev = tm->out, tm->k = 0;
+}
+
+static void terms_add(comb_terms *tm, double c, const double *row) {
+    if (tm->k == 64) terms_flush(tm);
+    tm->c[tm->k] = c, tm->row[tm->k++] = row;
+}
+
 static void prepare(lrnn_lint_work *w, const lrnn_lint_rnn *rnn) {
     const lint_dims *d = &w->d;
     size_t N = d->N, R = d->R, U = d->U, O = d->O;
@@ -281,29 +303,22 @@ lrnn_status lrnn_lint_forward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const
             const double *x = Xt + b * N;
             double *xn = Xn + b * N, *rn = Rn + b * N;
             const double *u = w->Uin + (t * B + b) * U;
-            double cu[64]; /* alpha kappa_r, then alpha u_k, in chunks */
-            if (dm->low_rank) {
-                /* (1 - alpha) x_t + alpha m kappa_t */
-                for (size_t r0 = 0; r0 < R; r0 += 64) {
-                    size_t nr = R - r0 < 64 ? R - r0 : 64;
-                    for (size_t r = 0; r < nr; r++)
-                        cu[r] = alpha * Kt[b * R + r0 + r];
-                    lint_comb_row(N, 1.0 - alpha, r0 ? NULL : x, nr, cu, w->mT + r0 * N, xn,
-                                  r0 > 0);
-                }
-            } else {
-                lint_comb_row(N, 1.0 - alpha, x, 0, NULL, NULL, xn, 1);
+            /* x_{t+1} = (1 - alpha) x_t + alpha m kappa_t (low rank; full rank: the product
+             * already in xn) + alpha W_in^T u_t + sigma xi_t, as terms of lint_comb_terms */
+            comb_terms tm = {.keep = 1.0 - alpha, .prev = x, .out = xn, .N = N};
+            if (!dm->low_rank) {
+                tm.keep = 1.0, tm.prev = xn;
+                terms_add(&tm, 1.0 - alpha, x);
             }
-            for (size_t k0 = 0; k0 < U; k0 += 64) { /* + alpha W_in^T u_t */
-                size_t nk = U - k0 < 64 ? U - k0 : 64;
-                for (size_t k = 0; k < nk; k++)
-                    cu[k] = alpha * u[k0 + k];
-                lint_comb_row(N, 0.0, NULL, nk, cu, w->Win + k0 * N, xn, 1);
-            }
-            if (sigma > 0.0) { /* + sigma xi_t */
+            for (size_t r = 0; dm->low_rank && r < R; r++)
+                terms_add(&tm, alpha * Kt[b * R + r], w->mT + r * N);
+            for (size_t k = 0; k < U; k++)
+                terms_add(&tm, alpha * u[k], w->Win + k * N);
+            if (sigma > 0.0) {
                 lrnn_rng_normal_fill(&w->rng[b], noise_row, N);
-                lint_comb_row(N, 0.0, NULL, 1, &sigma, noise_row, xn, 1);
+                terms_add(&tm, sigma, noise_row);
             }
+            terms_flush(&tm);
             act(rnn->c.phi, xn, bias, rn, N);
             if (w->single) lint_to_float(rn, w->Rf + (t + 1) * BN + b * N, N);
             double *p = w->psi_alias ? rn : w->P + t * BN + b * N;

@@ -54,6 +54,11 @@ void lint_prefetch_row(const double *p, size_t n);
  * accumulate. */
 void lint_comb_row(size_t n, double keep, const double *x, size_t K, const double *c,
                    const double *rows, double *out, int accumulate);
+/* out = keep x + sum_k c[k] rows[k] for K rows anywhere in memory (x NULL: no leak term),
+ * added left to right, four rows a pass over out: the update of x_{t+1} from its leak, m kappa,
+ * the inputs and the noise in K/4 passes instead of K. */
+void lint_comb_terms(size_t n, double keep, const double *x, size_t K, const double *c,
+                     const double *const *rows, double *out);
 /* acc[k] += scale coef[k] row for k < K (acc K x n). */
 void lint_axpy_multi(size_t n, size_t K, double scale, const double *coef, const double *row,
                      double *acc);
