@@ -73,12 +73,15 @@ static void normal_moments(void **state) {
  * bin) against Phi, by a chi-square statistic on 2e6 draws. With 65 degrees of freedom its
  * 0.9999 quantile is 116.2; accepting every wedge draw without the density test moves it to
  * 600. Checked for both generators: lrnn_rng_normal (one 64-bit word a draw) and
- * lrnn_rng_normal_fill (Box-Muller). */
+ * lrnn_rng_normal_fill (Box-Muller) and lrnn_rng_normal_fill_single (Box-Muller in float). */
 static double bin_probability(double lo, double hi) {
     return 0.5 * (erfc(-hi / sqrt(2.0)) - erfc(-lo / sqrt(2.0)));
 }
 
-static void normal_histogram_of(int use_fill) {
+enum { ONE_AT_A_TIME, FILL, FILL_SINGLE };
+static const char *const generator_name[] = {"single draws", "fill", "fill, single precision"};
+
+static void normal_histogram_of(int generator) {
     enum { BINS = 66 };
     long counts[BINS] = {0};
     lrnn_rng r;
@@ -86,9 +89,10 @@ static void normal_histogram_of(int use_fill) {
     int n = 2000000, chunk = 1000;
     double filled[1000];
     for (int i = 0; i < n; i += chunk) {
-        if (use_fill) lrnn_rng_normal_fill(&r, filled, (size_t)chunk);
+        if (generator == FILL) lrnn_rng_normal_fill(&r, filled, (size_t)chunk);
+        if (generator == FILL_SINGLE) lrnn_rng_normal_fill_single(&r, filled, (size_t)chunk);
         for (int j = 0; j < chunk; j++) {
-            double x = use_fill ? filled[j] : lrnn_rng_normal(&r);
+            double x = generator != ONE_AT_A_TIME ? filled[j] : lrnn_rng_normal(&r);
             int b = x < -4.0 ? 0 : x >= 4.0 ? BINS - 1 : 1 + (int)floor((x + 4.0) / 0.125);
             counts[b]++;
         }
@@ -101,14 +105,15 @@ static void normal_histogram_of(int use_fill) {
         chi2 += (counts[b] - e) * (counts[b] - e) / e;
     }
     print_message("normal histogram (%s): chi2 = %.1f on %d degrees of freedom\n",
-                  use_fill ? "fill" : "single", chi2, BINS - 1);
+                  generator_name[generator], chi2, BINS - 1);
     assert_true(chi2 < 116.2);
 }
 
 static void normal_histogram(void **state) {
     (void)state;
-    normal_histogram_of(0);
-    normal_histogram_of(1);
+    normal_histogram_of(ONE_AT_A_TIME);
+    normal_histogram_of(FILL);
+    normal_histogram_of(FILL_SINGLE);
 }
 
 /* The fill's moments (first, second and fourth) over an odd count, so the last pair's unused
@@ -174,6 +179,41 @@ static void normal_fill_is_box_muller(void **state) {
     assert_true(worst < 1e-14);
 }
 
+/* The single-precision fill against a double libm Box-Muller on the same blocks: four normals a
+ * block (words 0, 1 and 2, 3, top 23 and 24 bits), within 1e-6 of the radius (float epsilon
+ * 6e-8 through ln, sqrt and the polynomials); |z| stays below sqrt(2 ln 2^24) = 5.77. And its
+ * moments over an odd count. */
+static void normal_fill_single_is_box_muller(void **state) {
+    (void)state;
+    enum { N = 259, BLOCKS = 64 }; /* one full round of 256, then 3 */
+    lrnn_rng r, copy;
+    lrnn_rng_init(&r, 12, LRNN_RNG_SAMPLE, 1, 4);
+    copy = r;
+    double out[N];
+    lrnn_rng_normal_fill_single(&r, out, N);
+    uint64_t a = lrnn_rng_u64(&copy), b = lrnn_rng_u64(&copy);
+    uint32_t key[2] = {(uint32_t)a, (uint32_t)(a >> 32)};
+    uint32_t ctr[4] = {0, 0, (uint32_t)b, (uint32_t)(b >> 32)};
+    uint32_t w[4][BLOCKS];
+    lrnn_philox4x32_lanes(key, ctr, BLOCKS, w[0], w[1], w[2], w[3]);
+    double worst = 0.0;
+    for (int j = 0; j < BLOCKS; j++)
+        for (int p = 0; p < 2; p++) {
+            uint32_t k1 = w[2 * p][j] >> 9, k2 = w[2 * p + 1][j] >> 8;
+            double u1 = ((double)k1 + 0.5) * 0x1.0p-23, u2 = (double)k2 * 0x1.0p-24;
+            double rad = sqrt(-2.0 * log(u1)), ang = 2.0 * M_PI * u2;
+            worst = fmax(worst, fabs(out[2 * p * BLOCKS + j] - rad * cos(ang)) / rad);
+            worst = fmax(worst, fabs(out[(2 * p + 1) * BLOCKS + j] - rad * sin(ang)) / rad);
+        }
+    print_message("single-precision fill vs libm Box-Muller: worst error %.2e of the radius\n",
+                  worst);
+    assert_true(worst < 1e-6);
+    for (int i = 0; i < N; i++) assert_true(fabs(out[i]) < 5.78);
+    lrnn_rng_init(&r, 3, LRNN_RNG_SAMPLE, 0, 0);
+    lrnn_rng_normal_fill_single(&r, draws, 199999);
+    check_moments(draws, 199999, 0.0, 1.0, 3.0);
+}
+
 /* Poisson(lambda): mean = var = lambda, fourth central moment lambda (1 + 3 lambda). Both the
  * inversion (< 10) and the PTRS branch (>= 10) are covered, including the switch point. */
 static void poisson_moments(void **state) {
@@ -228,6 +268,7 @@ int main(void) {
         cmocka_unit_test(uniform_moments),          cmocka_unit_test(normal_moments),
         cmocka_unit_test(normal_fill_moments),      cmocka_unit_test(philox_lanes_match_random123),
         cmocka_unit_test(normal_fill_is_box_muller),
+        cmocka_unit_test(normal_fill_single_is_box_muller),
         cmocka_unit_test(poisson_moments),          cmocka_unit_test(poisson_zero_probability),
         cmocka_unit_test(below_is_in_range_and_uniform), cmocka_unit_test(normal_histogram),
     };

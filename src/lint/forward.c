@@ -81,7 +81,7 @@ lrnn_status lrnn_lint_work_create(const lrnn_lint_rnn *rnn, size_t max_batch, si
 }
 
 lrnn_status lrnn_lint_work_set_single(lrnn_lint_work *w, bool single) {
-    w->single_tanh = single;
+    w->single_math = single;
     if (!single || w->d.low_rank) { /* low rank has no N x N product */
         w->single = 0;
         return LRNN_OK;
@@ -260,7 +260,7 @@ lrnn_status lrnn_lint_forward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const
             lrnn_rng_init(&w->rng[b], noise.seed, LRNN_RNG_SAMPLE, w->idx[b], noise.draw);
     }
     void (*act)(lrnn_lint_act, const double *, const double *, double *, size_t) =
-        w->single_tanh ? lint_act_single : lint_act;
+        w->single_math ? lint_act_single : lint_act;
     act(rnn->c.phi, w->X, NULL, w->Rt, BN); /* r_0 = phi(x_0): no bias at t = 0 */
     if (w->single) {
         lint_to_float(v.wrec, w->Wf, N * N);
@@ -315,7 +315,10 @@ lrnn_status lrnn_lint_forward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const
             for (size_t k = 0; k < U; k++)
                 terms_add(&tm, alpha * u[k], w->Win + k * N);
             if (sigma > 0.0) {
-                lrnn_rng_normal_fill(&w->rng[b], noise_row, N);
+                if (w->single_math)
+                    lrnn_rng_normal_fill_single(&w->rng[b], noise_row, N);
+                else
+                    lrnn_rng_normal_fill(&w->rng[b], noise_row, N);
                 terms_add(&tm, sigma, noise_row);
             }
             terms_flush(&tm);

@@ -92,10 +92,11 @@ struct lrnn_lint_work {
                       when lrnn_lint_gradient runs it in chunks */
     double *gsum;  /* layout total: gradient summed over chunks (lrnn_lint_gradient) */
     size_t chunk;  /* trials per chunk of lrnn_lint_gradient; 0: sized for L2 (tests set it) */
-    /* Single precision (lrnn_lint_work_set_single): tanh in float (single_tanh, any network);
+    /* Single precision (lrnn_lint_work_set_single): tanh and noise in float (single_math, any
+     * network);
      * for full rank (single) the N x N GEMMs take float copies of their operands and add their
      * float results into the double state. */
-    int single_tanh;
+    int single_math;
     int single;
     float *Rf;  /* (T+1) x B x N: r_t */
     float *Df;  /* T x B x N: delta_t, t = 1..T */
