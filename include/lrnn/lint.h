@@ -117,11 +117,13 @@ lrnn_status lrnn_lint_work_create(const lrnn_lint_rnn *rnn, size_t max_batch, si
 void lrnn_lint_work_free(lrnn_lint_work *w);
 
 /* Single precision where the reference (PyTorch float32) has it and it pays: tanh in float
- * (relative error below 3e-7, about a third of the double tanh's time) for every network, and
- * for full rank the N x N GEMMs of the passes (wrec r_t, wrec^T delta_t, dwrec) in float on
- * float copies of their operands; the state, the other rows and the sums stay double. Relative
- * error of the gradient about 1e-6. Off by default (the finite-difference checks use double);
- * the training loop turns it on when lrnn_lint_train_params.single_precision is set. */
+ * (relative error below 3e-7, about a third of the double tanh's time) and the noise from
+ * lrnn_rng_normal_fill_single (another realisation than the double path's) for every network,
+ * and for full rank the N x N GEMMs of the passes (wrec r_t, wrec^T delta_t, dwrec) in float on
+ * float copies of their operands; the state, the other rows and the sums stay double. Without
+ * noise the gradient agrees with the double one to about 1e-7. Off by default (the
+ * finite-difference checks use double); the training loop turns it on when
+ * lrnn_lint_train_params.single_precision is set. */
 lrnn_status lrnn_lint_work_set_single(lrnn_lint_work *w, bool single);
 
 /* Noise of one call: trial j of the data (dataset index) uses the stream
