@@ -215,11 +215,19 @@ static void test_low_rank(void **state) {
     run_cases(cases, sizeof cases / sizeof cases[0]);
 }
 
+static lrnn_lint_config one_output(lrnn_lint_kind kind) {
+    lrnn_lint_config c = small(kind);
+    c.outputs = 1; /* the tasks' readout: matrix-vector products instead of GEMMs */
+    return c;
+}
+
 static void test_full_rank(void **state) {
     (void)state;
     gcase cases[] = {
         {"full rank dense", small(LRNN_LINT_FULL_RANK), MASK_OUTPUT, 0, 0},
         {"full rank dense, x0", small(LRNN_LINT_FULL_RANK), MASK_STEP, 1, 1},
+        {"full rank, one output", one_output(LRNN_LINT_FULL_RANK), MASK_STEP, 0, 0},
+        {"low rank, one output", one_output(LRNN_LINT_LOW_RANK), MASK_OUTPUT, 1, 0},
     };
     run_cases(cases, sizeof cases / sizeof cases[0]);
 }

@@ -132,6 +132,12 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
                     loss +=
                         w->wt[b] * mk * mk * lint_sqerr(y, d->targets + (j * T + t - 1) * N, mw, N);
                 }
+            } else if (O == 1) { /* gp_b = c_out g_b W_out: B scaled copies of one row */
+                for (size_t b = 0; b < B; b++) {
+                    double cg = dm->c_out * w->G[(t - 1) * B + b];
+                    for (size_t i = 0; i < N; i++)
+                        w->gp[b * N + i] = cg * w->Wout[i];
+                }
             } else {
                 cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)N, (int)O,
                             dm->c_out, w->G + (t - 1) * B * O, (int)O, w->Wout, (int)O, 0.0, w->gp,
@@ -231,8 +237,12 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
         g.si[k] = s;
     }
     if (!dm->identity && (trains(l, "wo") || trains(l, "so"))) {
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)N, (int)O, TB, dm->c_out, Pall,
-                    (int)N, w->G, (int)O, 0.0, w->gW, (int)O);
+        if (O == 1) /* dW_out = c_out Pall^T G: a matrix-vector product, no copy of Pall */
+            cblas_dgemv(CblasRowMajor, CblasTrans, TB, (int)N, dm->c_out, Pall, (int)N, w->G, 1,
+                        0.0, w->gW, 1);
+        else
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)N, (int)O, TB, dm->c_out,
+                        Pall, (int)N, w->G, (int)O, 0.0, w->gW, (int)O);
         for (size_t o = 0; o < O; o++)
             g.so[o] = 0.0;
         for (size_t i = 0; i < N; i++)

@@ -347,7 +347,11 @@ lrnn_status lrnn_lint_forward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const
     }
     /* readout features of y_t: r_{t+1} (aliased) or psi(x_{t+1}), T x B x N */
     const double *Pall = w->psi_alias ? w->Rt + BN : w->P;
-    if (!dm->identity)
+    /* one output (the tasks' usual case): a matrix-vector product; dgemm would copy all of Pall */
+    if (!dm->identity && O == 1)
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)(T * B), (int)N, dm->c_out, Pall, (int)N,
+                    w->Wout, 1, 0.0, w->Y, 1);
+    else if (!dm->identity)
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(T * B), (int)O, (int)N,
                     dm->c_out, Pall, (int)N, w->Wout, (int)O, 0.0, w->Y, (int)O);
     if (!d->targets) {
