@@ -112,11 +112,11 @@ static double check_case(const gcase *gc) {
             assert_true(fabs(gchunk[i] - grad[i]) <= 1e-12 * (fabs(grad[i]) + 1e-12));
     }
     w->chunk = 0;
-    /* single precision (float tanh; full rank also float products): the gradient within float
-     * rounding of the double one -- relative error of the whole vector below 1e-5 (float
-     * epsilon 6e-8 times sums of N terms and the T-step recursion). The single path also draws
-     * its noise in float, another realisation (tests/test_rng.c checks that generator), so
-     * both paths run without noise here. */
+    /* single precision (float tanh; full rank also float products; rank-one students also
+     * read float targets): the gradient within float rounding of the double one -- relative
+     * error of the whole vector below 1e-5 (float epsilon 6e-8 times sums of N terms and the
+     * T-step recursion). The single path also draws its noise in float, another realisation
+     * (tests/test_rng.c checks that generator), so both paths run without noise here. */
     if (gc->c.kind == LRNN_LINT_FULL_RANK || gc->c.phi == LRNN_LINT_TANH ||
         gc->c.psi == LRNN_LINT_TANH) {
         double sigma = rnn->c.noise_std, lf = 0.0, ld = 0.0, num = 0.0, den = 0.0;
@@ -125,6 +125,7 @@ static double check_case(const gcase *gc) {
         assert_int_equal(lrnn_lint_gradient(w, rnn, &d, idx, B, (lrnn_lint_noise){17, 3}, &ld, gd),
                          LRNN_OK);
         assert_int_equal(lrnn_lint_work_set_single(w, true), LRNN_OK);
+        assert_int_equal(lint_work_targets_single(w, rnn, &d), LRNN_OK); /* rank-one students */
         assert_int_equal(lrnn_lint_gradient(w, rnn, &d, idx, B, (lrnn_lint_noise){17, 3}, &lf,
                                             gchunk),
                          LRNN_OK);

@@ -156,13 +156,23 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
                     mk = d->mask + (j * T + t - 1) * N;
                 else if (d->mask)
                     m2 = d->mask[j * T + t - 1] * d->mask[j * T + t - 1];
-                if (b + 1 < B) /* the next trial's target row is a separate DRAM stream */
-                    lint_prefetch_row(d->targets + (w->idx[b + 1] * T + t - 1) * N, N);
+                /* float targets (single precision, rank one): half the DRAM bytes */
+                const float *tgf =
+                    R == 1 && w->single_math && w->tgf && w->tgf_of == d->targets ? w->tgf
+                                                                                  : NULL;
+                if (b + 1 < B) { /* the next trial's target row is a separate DRAM stream */
+                    size_t next = (w->idx[b + 1] * T + t - 1) * N;
+                    if (tgf)
+                        lint_prefetch_bytes(tgf + next, N * sizeof *tgf);
+                    else
+                        lint_prefetch_bytes(d->targets + next, N * sizeof *d->targets);
+                }
                 int r1 = dm->low_rank && R == 1 && t < T; /* gr fused: c_rec a_{t+1} n */
                 double sq;
                 if (r1) { /* and dn, dm and a_t in the same pass (lint_bptt_row_rank1) */
                     double ca = dm->c_rec * w->A[t * B + b], mdot;
                     lint_row1 row = {.r = r, .tg = tg, .w = mk, .nrow = w->nT, .mrow = w->mT,
+                                     .tgf = tgf ? tgf + (j * T + t - 1) * N : NULL,
                                      .dn = Dn + b * N, .c = cg * m2, .cn = ca,
                                      .keep = 1.0 - alpha, .ca = ca,
                                      .ak = alpha * w->K[(t - 1) * B + b], .out = dl, .gn = gnT,

@@ -20,7 +20,7 @@ void lrnn_lint_work_free(lrnn_lint_work *w) {
     free(w->Uin), free(w->Win), free(w->Wout), free(w->gW), free(w->gr), free(w->gp);
     free(w->nT), free(w->mT), free(w->wt), free(w->gacc), free(w->gsum), free(w->idx);
     free(w->rng);
-    free(w->Rf), free(w->Df), free(w->Wf), free(w->Sf);
+    free(w->Rf), free(w->Df), free(w->Wf), free(w->Sf), free(w->tgf);
     free(w);
 }
 
@@ -97,6 +97,21 @@ lrnn_status lrnn_lint_work_set_single(lrnn_lint_work *w, bool single) {
                              T, w->Bmax, N);
     }
     w->single = 1;
+    return LRNN_OK;
+}
+
+lrnn_status lint_work_targets_single(lrnn_lint_work *w, const lrnn_lint_rnn *rnn,
+                                     const lrnn_lint_data *d) {
+    lint_dims dm = lint_dims_of(rnn);
+    if (!w->single_math || !dm.identity || !dm.low_rank || dm.R != 1 || !d->targets)
+        return LRNN_OK;
+    size_t n = d->trials * d->T * dm.N;
+    float *f = realloc(w->tgf, n * sizeof *f);
+    if (!f)
+        return lrnn_fail(LRNN_ERR_NOMEM,
+                         "LINT workspace: out of memory for a float copy of the targets (%zu)", n);
+    lint_to_float(d->targets, f, n);
+    w->tgf = f, w->tgf_of = d->targets;
     return LRNN_OK;
 }
 

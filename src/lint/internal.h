@@ -45,11 +45,12 @@ double lint_bptt_row_tanh(size_t n, const double *r, const double *tg, const dou
  * (a_t up to alpha, in lint_dot's lane order). Returns the squared error as lint_sqerr. */
 typedef struct lint_row1 {
     const double *r, *tg, *w, *nrow, *mrow, *dn;
+    const float *tgf; /* the targets in float instead of tg (lint_work_targets_single) */
     double c, cn, keep, ca, ak;
     double *out, *gn, *gm;
 } lint_row1;
 double lint_bptt_row_rank1(size_t n, const lint_row1 *a, double *mdot);
-void lint_prefetch_row(const double *p, size_t n);
+void lint_prefetch_bytes(const void *p, size_t bytes);
 /* out = keep x + sum_k c[k] rows[k] (rows K x n; x NULL: no leak term), or out += that when
  * accumulate. */
 void lint_comb_row(size_t n, double keep, const double *x, size_t K, const double *c,
@@ -65,6 +66,10 @@ void lint_axpy_multi(size_t n, size_t K, double scale, const double *coef, const
 /* out[i] = (float) x[i] (forward.c). */
 void lint_to_float(const double *x, float *out, size_t n);
 /* Vectorisable tanh (relative error below 1e-15), used for every tanh of the LINT passes. */
+/* Single precision, identity readout: keep a float copy of d's targets for the rank-one BPTT
+ * row, which then streams half the bytes from memory (forward.c). No-op otherwise. */
+lrnn_status lint_work_targets_single(lrnn_lint_work *w, const lrnn_lint_rnn *rnn,
+                                     const lrnn_lint_data *d);
 double lint_tanh(double x);
 double lint_tanh_single(double x);
 
@@ -97,6 +102,8 @@ struct lrnn_lint_work {
      * for full rank (single) the N x N GEMMs take float copies of their operands and add their
      * float results into the double state. */
     int single_math;
+    float *tgf;             /* trials x T x N: float copy of tgf_of (lint_work_targets_single) */
+    const double *tgf_of;   /* the targets it copies */
     int single;
     float *Rf;  /* (T+1) x B x N: r_t */
     float *Df;  /* T x B x N: delta_t, t = 1..T */

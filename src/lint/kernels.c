@@ -343,6 +343,7 @@ double lint_bptt_row_tanh(size_t n, const double *r, const double *tg, const dou
  * vector extension (8 doubles; lane l sums the elements i = l mod 8, as lint_dot), because gcc
  * does not vectorise this many streams on its own; always inlined with has_w constant. */
 typedef double lint_v8 __attribute__((vector_size(64)));
+typedef float lint_v8f __attribute__((vector_size(32)));
 
 /* (macros, not functions: a 64-byte vector argument or result would change the ABI of the
  * baseline build) */
@@ -350,8 +351,9 @@ typedef double lint_v8 __attribute__((vector_size(64)));
 #define V8_STORE(p, v) memcpy((p), &(v), sizeof(v))
 
 static inline __attribute__((always_inline)) double
-row1_loop(size_t n, const lint_row1 *a, double *mdot, int has_w) {
+row1_loop(size_t n, const lint_row1 *a, double *mdot, int has_w, int float_tg) {
     const double *r = a->r, *tg = a->tg, *w = a->w, *nrow = a->nrow, *mrow = a->mrow;
+    const float *tgf = a->tgf;
     const double *dn = a->dn;
     double *out = a->out, *gn = a->gn, *gm = a->gm;
     double c = a->c, cn = a->cn, keep = a->keep, ca = a->ca, ak = a->ak;
@@ -359,7 +361,14 @@ row1_loop(size_t n, const lint_row1 *a, double *mdot, int has_w) {
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         lint_v8 rk, tk, nk, dk, mk, wk = {0}, gnk, gmk;
-        V8_LOAD(rk, r + i), V8_LOAD(tk, tg + i), V8_LOAD(nk, nrow + i), V8_LOAD(dk, dn + i);
+        if (float_tg) {
+            lint_v8f tf;
+            V8_LOAD(tf, tgf + i);
+            tk = __builtin_convertvector(tf, lint_v8);
+        } else {
+            V8_LOAD(tk, tg + i);
+        }
+        V8_LOAD(rk, r + i), V8_LOAD(nk, nrow + i), V8_LOAD(dk, dn + i);
         V8_LOAD(mk, mrow + i), V8_LOAD(gnk, gn + i), V8_LOAD(gmk, gm + i);
         if (has_w) V8_LOAD(wk, w + i);
         lint_v8 e = tk - rk, we = has_w ? wk * e : e;
@@ -372,7 +381,7 @@ row1_loop(size_t n, const lint_row1 *a, double *mdot, int has_w) {
         md += mk * dl;
     }
     for (size_t l = 0; i < n; i++, l++) {
-        double ri = r[i], e = tg[i] - ri, we = has_w ? w[i] * e : e;
+        double ri = r[i], e = (float_tg ? (double)tgf[i] : tg[i]) - ri, we = has_w ? w[i] * e : e;
         double g = cn * nrow[i] - c * (has_w ? w[i] * we : e);
         double dl = keep * dn[i] + (1.0 - ri * ri) * g;
         out[i] = dl;
@@ -387,11 +396,13 @@ row1_loop(size_t n, const lint_row1 *a, double *mdot, int has_w) {
 
 LINT_CLONES
 double lint_bptt_row_rank1(size_t n, const lint_row1 *a, double *mdot) {
-    return a->w ? row1_loop(n, a, mdot, 1) : row1_loop(n, a, mdot, 0);
+    if (a->tgf) return a->w ? row1_loop(n, a, mdot, 1, 1) : row1_loop(n, a, mdot, 0, 1);
+    return a->w ? row1_loop(n, a, mdot, 1, 0) : row1_loop(n, a, mdot, 0, 0);
 }
 
-/* Bring a row (n doubles) towards the cache ahead of use: one touch per 64-byte line. */
-void lint_prefetch_row(const double *p, size_t n) {
-    for (size_t i = 0; i < n; i += 8)
-        __builtin_prefetch(p + i, 0, 3);
+/* Bring a row (bytes long) towards the cache ahead of use: one touch per 64-byte line. */
+void lint_prefetch_bytes(const void *p, size_t bytes) {
+    const char *c = p;
+    for (size_t i = 0; i < bytes; i += 64)
+        __builtin_prefetch(c + i, 0, 3);
 }

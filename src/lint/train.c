@@ -105,7 +105,8 @@ lrnn_status lrnn_lint_train(lrnn_lint_rnn *rnn, const lrnn_lint_data *d,
         goto done;
     }
     if ((s = lrnn_lint_work_create(rnn, B, d->T, &w)) ||
-        (s = lrnn_lint_work_set_single(w, p->single_precision)))
+        (s = lrnn_lint_work_set_single(w, p->single_precision)) ||
+        (s = lint_work_targets_single(w, rnn, d)))
         goto done;
     if ((s = lrnn_optim_create(&op, &rnn->layout, &opt))) goto done;
     for (size_t j = 0; j < n; j++)
