@@ -185,7 +185,6 @@ lrnn_status lrnn_lint_data_check(const lrnn_lint_rnn *rnn, const lrnn_lint_data 
     return LRNN_OK;
 }
 
-/* Effective weights, transposed factors and the alias flag for this parameter block. */
 /* The terms of x_{t+1}, collected and added in passes of lint_comb_terms (64 at most a call):
  * out = keep prev + sum_k c_k row_k, left to right. */
 typedef struct comb_terms {
@@ -208,6 +207,7 @@ static void terms_add(comb_terms *tm, double c, const double *row) {
     tm->c[tm->k] = c, tm->row[tm->k++] = row;
 }
 
+/* Effective weights, transposed factors and the alias flag for this parameter block. */
 static void prepare(lrnn_lint_work *w, const lrnn_lint_rnn *rnn) {
     const lint_dims *d = &w->d;
     size_t N = d->N, R = d->R, U = d->U, O = d->O;
