@@ -265,7 +265,10 @@ static int cap_address_space(double extra, struct rlimit *old) {
 /* N = 20000 rank-1 teacher on CDM trials, 5% observed (1000 neurons): the selected targets,
  * a rank-1 student fitted to them (2 epochs), its run on held-out trials and its accuracy
  * through the restricted readout, all under an address-space cap of 1.5 GB more than at the
- * start: N^2 doubles (3.2 GB) cannot be allocated, so nothing forms an N x N matrix. */
+ * start: N^2 doubles (3.2 GB) cannot be allocated, so nothing forms an N x N matrix. Where the
+ * cap cannot be set (sanitizer builds reserve terabytes of shadow address space), the peak
+ * resident size may grow by 1.5 GB at most: an N x N matrix written once would add 3.2 GB.
+ * The time is printed, not asserted (about 1 s; performance belongs to bench/). */
 static void test_large_teacher(void **state) {
     (void)state;
     enum { N = 20000, TR = 48, VAL = 16 };
@@ -283,6 +286,8 @@ static void test_large_teacher(void **state) {
 
     struct rlimit old;
     int capped = cap_address_space(1.5e9, &old);
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
     double t0 = now();
     assert_int_equal(lrnn_lint_select_neurons(N, n_sel, 1, 0, sel), LRNN_OK);
     lrnn_lint_noise nz = {5, 0};
@@ -302,6 +307,7 @@ static void test_large_teacher(void **state) {
     assert_int_equal(lrnn_lint_restricted_readout_make(teacher, sel, n_sel, &r), LRNN_OK);
     assert_int_equal(lrnn_lint_restricted_readout_apply(&r, xs, VAL, T, out), LRNN_OK);
     double seconds = now() - t0;
+    getrusage(RUSAGE_SELF, &ru1);
     if (capped) setrlimit(RLIMIT_AS, &old);
     lrnn_task_data val = all;
     val.n = VAL, val.inputs += TR * T * U, val.targets += TR * T, val.mask += TR * T;
@@ -309,12 +315,11 @@ static void test_large_teacher(void **state) {
     double acc = -1;
     assert_int_equal(lrnn_task_accuracy(&tp, &val, out, &acc), LRNN_OK);
     assert_true(acc >= 0 && acc <= 1);
-    print_message("N = %d, 5%% (%zu neurons): targets, 2-epoch fit, restricted readout in %.2f s "
-                  "(address space %s)\n",
-                  N, n_sel, seconds, capped ? "capped at +1.5 GB" : "not capped");
-    /* "in seconds": about 1 s on a shared 2-core machine (measured); 30 s leaves room for a
-     * loaded or sanitized run while a quadratic-in-N path (4e8 entries per product) fails */
-    assert_true(seconds < 30.0);
+    double grown_gb = (double)(ru1.ru_maxrss - ru0.ru_maxrss) * 1024.0 / 1e9; /* KiB */
+    print_message("N = %d, 5%% (%zu neurons): targets, 2-epoch fit, restricted readout in %.2f s, "
+                  "peak resident size +%.2f GB (address space %s)\n",
+                  N, n_sel, seconds, grown_gb, capped ? "capped at +1.5 GB" : "not capped");
+    assert_true(grown_gb < 1.5);
     lrnn_lint_restricted_readout_free(&r);
     free(sel), free(y), free(xs), free(out);
     lrnn_lint_free(student);
