@@ -158,9 +158,8 @@ static void normal_fill_is_box_muller(void **state) {
     copy = r;
     double out[N];
     lrnn_rng_normal_fill(&r, out, N);
-    uint64_t a = lrnn_rng_u64(&copy), b = lrnn_rng_u64(&copy);
-    uint32_t key[2] = {(uint32_t)a, (uint32_t)(a >> 32)};
-    uint32_t ctr[4] = {0, 0, (uint32_t)b, (uint32_t)(b >> 32)};
+    uint32_t key[2], ctr[4];
+    lrnn_rng_substream(&copy, key, ctr);
     uint32_t w[4][PAIRS + 2];
     lrnn_philox4x32_lanes(key, ctr, PAIRS + 2, w[0], w[1], w[2], w[3]);
     double worst = 0.0;
@@ -191,9 +190,8 @@ static void normal_fill_single_is_box_muller(void **state) {
     copy = r;
     double out[N];
     lrnn_rng_normal_fill_single(&r, out, N);
-    uint64_t a = lrnn_rng_u64(&copy), b = lrnn_rng_u64(&copy);
-    uint32_t key[2] = {(uint32_t)a, (uint32_t)(a >> 32)};
-    uint32_t ctr[4] = {0, 0, (uint32_t)b, (uint32_t)(b >> 32)};
+    uint32_t key[2], ctr[4];
+    lrnn_rng_substream(&copy, key, ctr);
     uint32_t w[4][BLOCKS];
     lrnn_philox4x32_lanes(key, ctr, BLOCKS, w[0], w[1], w[2], w[3]);
     double worst = 0.0;

@@ -151,27 +151,6 @@ static void box_muller(size_t n, const uint32_t *w0, const uint32_t *w1, const u
     }
 }
 
-void lrnn_rng_normal_fill(lrnn_rng *rng, double *out, size_t n) {
-    if (n == 0) return;
-    uint64_t a = lrnn_rng_u64(rng), b = lrnn_rng_u64(rng);
-    uint32_t key[2] = {(uint32_t)a, (uint32_t)(a >> 32)};
-    uint32_t ctr[4] = {0, 0, (uint32_t)b, (uint32_t)(b >> 32)};
-    uint32_t w0[PAIRS], w1[PAIRS], w2[PAIRS], w3[PAIRS];
-    double z[2 * PAIRS];
-    for (size_t first = 0; first < n; first += 2 * PAIRS) {
-        size_t m = n - first < 2 * PAIRS ? n - first : 2 * PAIRS, pairs = (m + 1) / 2;
-        lrnn_philox4x32_lanes(key, ctr, pairs, w0, w1, w2, w3);
-        ctr[0] += (uint32_t)pairs; /* block counter: ctr[0] low word, ctr[1] above it */
-        if (ctr[0] < pairs) ctr[1]++;
-        if (m == 2 * PAIRS) {
-            box_muller(PAIRS, w0, w1, w2, w3, out + first);
-        } else { /* the last, partial round: cosines first, then the sines that fit */
-            box_muller(pairs, w0, w1, w2, w3, z);
-            memcpy(out + first, z, m * sizeof *out);
-        }
-    }
-}
-
 /* --- Single precision: lrnn_rng_normal_fill_single ------------------------------------------
  * The same construction in float, four normals per Philox block: words 0, 1 and 2, 3 make two
  * Box-Muller pairs, u1 = (k1 + 1/2) 2^-23 from 23 bits (so |z| < 5.8) and u2 = k2 2^-24;
@@ -255,23 +234,45 @@ static void box_muller_single(size_t n, const uint32_t *w0, const uint32_t *w1,
     }
 }
 
-void lrnn_rng_normal_fill_single(lrnn_rng *rng, double *out, size_t n) {
-    if (n == 0) return;
+/* --- The fills ------------------------------------------------------------------------------ */
+
+void lrnn_rng_substream(lrnn_rng *rng, uint32_t key[2], uint32_t ctr[4]) {
     uint64_t a = lrnn_rng_u64(rng), b = lrnn_rng_u64(rng);
-    uint32_t key[2] = {(uint32_t)a, (uint32_t)(a >> 32)};
-    uint32_t ctr[4] = {0, 0, (uint32_t)b, (uint32_t)(b >> 32)};
+    key[0] = (uint32_t)a, key[1] = (uint32_t)(a >> 32);
+    ctr[0] = 0, ctr[1] = 0, ctr[2] = (uint32_t)b, ctr[3] = (uint32_t)(b >> 32);
+}
+
+/* Turns n Philox blocks (words in w0..w3) into per_block n normals, laid out by the transform. */
+typedef void (*blocks_to_normals)(size_t n, const uint32_t *w0, const uint32_t *w1,
+                                  const uint32_t *w2, const uint32_t *w3, double *out);
+
+/* n normals from a fresh sub-stream, PAIRS blocks a round: a full round straight into out, the
+ * last, partial one through a buffer (the transform's layout, then the values that fit). */
+static void fill(lrnn_rng *rng, double *out, size_t n, size_t per_block, blocks_to_normals f) {
+    if (n == 0) return;
+    uint32_t key[2], ctr[4];
+    lrnn_rng_substream(rng, key, ctr);
     uint32_t w0[PAIRS], w1[PAIRS], w2[PAIRS], w3[PAIRS];
     double z[4 * PAIRS];
-    for (size_t first = 0; first < n; first += 4 * PAIRS) {
-        size_t m = n - first < 4 * PAIRS ? n - first : 4 * PAIRS, blocks = (m + 3) / 4;
+    size_t round = per_block * PAIRS;
+    for (size_t first = 0; first < n; first += round) {
+        size_t m = n - first < round ? n - first : round, blocks = (m + per_block - 1) / per_block;
         lrnn_philox4x32_lanes(key, ctr, blocks, w0, w1, w2, w3);
-        ctr[0] += (uint32_t)blocks;
+        ctr[0] += (uint32_t)blocks; /* block counter: ctr[0] low word, ctr[1] above it */
         if (ctr[0] < blocks) ctr[1]++;
-        if (m == 4 * PAIRS) {
-            box_muller_single(PAIRS, w0, w1, w2, w3, out + first);
+        if (m == round) {
+            f(PAIRS, w0, w1, w2, w3, out + first);
         } else {
-            box_muller_single(blocks, w0, w1, w2, w3, z);
+            f(blocks, w0, w1, w2, w3, z);
             memcpy(out + first, z, m * sizeof *out);
         }
     }
+}
+
+void lrnn_rng_normal_fill(lrnn_rng *rng, double *out, size_t n) {
+    fill(rng, out, n, 2, box_muller);
+}
+
+void lrnn_rng_normal_fill_single(lrnn_rng *rng, double *out, size_t n) {
+    fill(rng, out, n, 4, box_muller_single);
 }
