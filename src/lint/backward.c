@@ -96,12 +96,15 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
             const double *At = w->A + t * B * R;
             for (size_t b = 0; b < B; b++) {
                 double *gr = w->gr + b * N, cr[64];
+                const double *rows[64];
                 /* rank one on the fused path: gr = c_rec a n is formed inside the row kernel */
                 for (size_t r0 = 0; r0 < R && !(fast && t >= 1 && R == 1); r0 += 64) {
                     size_t nr = R - r0 < 64 ? R - r0 : 64;
-                    for (size_t r = 0; r < nr; r++)
+                    for (size_t r = 0; r < nr; r++) {
                         cr[r] = dm->c_rec * At[b * R + r0 + r];
-                    lint_comb_row(N, 0.0, NULL, nr, cr, w->nT + r0 * N, gr, r0 > 0);
+                        rows[r] = w->nT + (r0 + r) * N;
+                    }
+                    lint_comb_terms(N, 1.0, r0 ? gr : NULL, nr, cr, rows, gr);
                 }
                 /* dn += c_rec r_t a_{t+1}^T while r_t is at hand (fused into the row below
                  * on the rank-one fast path) */

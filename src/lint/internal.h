@@ -51,13 +51,9 @@ typedef struct lint_row1 {
 } lint_row1;
 double lint_bptt_row_rank1(size_t n, const lint_row1 *a, double *mdot);
 void lint_prefetch_bytes(const void *p, size_t bytes);
-/* out = keep x + sum_k c[k] rows[k] (rows K x n; x NULL: no leak term), or out += that when
- * accumulate. */
-void lint_comb_row(size_t n, double keep, const double *x, size_t K, const double *c,
-                   const double *rows, double *out, int accumulate);
 /* out = keep x + sum_k c[k] rows[k] for K rows anywhere in memory (x NULL: no leak term),
  * added left to right, four rows a pass over out: the update of x_{t+1} from its leak, m kappa,
- * the inputs and the noise in K/4 passes instead of K. */
+ * the inputs and the noise in K/4 passes instead of K; the backward pass's c_rec n a_{t+1}. */
 void lint_comb_terms(size_t n, double keep, const double *x, size_t K, const double *c,
                      const double *const *rows, double *out);
 /* acc[k] += scale coef[k] row for k < K (acc K x n). */

@@ -220,41 +220,9 @@ double lint_sqerr(const double *y, const double *t, const double *w, size_t n) {
     return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
 }
 
-LINT_CLONES
-void lint_comb_row(size_t n, double keep, const double *x, size_t K, const double *c,
-                   const double *rows, double *out, int accumulate) {
-    size_t k = 0;
-    if (!accumulate && x && K > 0) { /* the common first pass: leak and first term fused */
-        double c0 = c[0];
-        for (size_t i = 0; i < n; i++)
-            out[i] = keep * x[i] + c0 * rows[i];
-        k = 1;
-    } else if (!accumulate && K > 0) {
-        double c0 = c[0];
-        for (size_t i = 0; i < n; i++)
-            out[i] = c0 * rows[i];
-        k = 1;
-    } else if (!accumulate) {
-        if (x)
-            for (size_t i = 0; i < n; i++)
-                out[i] = keep * x[i];
-        else
-            memset(out, 0, n * sizeof *out);
-    } else if (x) {
-        for (size_t i = 0; i < n; i++)
-            out[i] += keep * x[i];
-    }
-    for (; k < K; k++) {
-        double ck = c[k];
-        const double *rk = rows + k * n;
-        for (size_t i = 0; i < n; i++)
-            out[i] += ck * rk[i];
-    }
-}
-
 /* One pass of lint_comb_terms over m <= 4 rows: out = keep prev + c_0 row_0 + ... (prev NULL:
- * no leak term), added left to right like lint_comb_row. prev may be out. Always inlined with
- * m and has_prev constant: one branch-free loop per case. */
+ * no leak term), added left to right. prev may be out. Always inlined with m and has_prev
+ * constant: one branch-free loop per case. */
 static inline __attribute__((always_inline)) void
 comb_pass(size_t n, double keep, const double *prev, const double *c, const double *const *rows,
           double *out, const int m, const int has_prev) {
