@@ -1,6 +1,7 @@
 /* Smoothing, z-scoring and D_H (spec §8.2, §8.3): scipy's gaussian_filter1d and convolve1d on
  * fixtures from tests/data/eval/make_fixtures.py, D_H = 0 for identical data, the closed form
- * for two pure sinusoids, the reference algorithm on noisy oscillators, and bad inputs. */
+ * for two pure sinusoids, the reference algorithm on noisy oscillators, the Hann inverse on
+ * DCT modes (closed form), and bad inputs. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -111,6 +112,68 @@ static void test_hann_matches_scipy(void **state) {
     assert_non_null(strstr(lrnn_last_error(), "empty"));
     assert_int_equal(lrnn_smooth_hann(x, 2, 50, 3, 0), LRNN_ERR_ARG);
     free(x), free(y), free(sx), free(sw);
+}
+
+/* DCT-II mode j of T steps: cos(pi j (t + 1/2) / T). It is symmetric under the half-sample
+ * reflection of the boundaries, so a symmetric (odd-width) window maps it to H_j times itself,
+ * H_j = sum_k w_k cos(pi j (k - c) / T): smoothing and its inverse are diagonal in these modes,
+ * and lrnn_unsmooth_hann must return a_j H_j^2 / (H_j^2 + ridge (sum w)^2) for each amplitude a_j
+ * (deconvolve.c). */
+static double dct_mode(size_t j, size_t t, size_t T) {
+    return cos(M_PI * (double)j * ((double)t + 0.5) / (double)T);
+}
+
+static void test_unsmooth_hann(void **state) {
+    (void)state;
+    enum { B = 2, T = 96, X = 3, W = 15, MODES = 6 };
+    const size_t modes[MODES] = {0, 1, 5, 12, 20, 40}; /* up to a zero of the Hann response */
+    double w[W], wsum = 0.0, H[MODES], amp[B][X][MODES], ridge = 1e-3;
+    for (size_t k = 0; k < W; k++)
+        wsum += w[k] = 0.5 - 0.5 * cos(2.0 * M_PI * (double)k / (double)(W - 1));
+    for (size_t m = 0; m < MODES; m++) {
+        H[m] = 0.0;
+        for (size_t k = 0; k < W; k++)
+            H[m] += w[k] * cos(M_PI * (double)modes[m] * ((double)k - W / 2) / (double)T);
+    }
+    lrnn_rng rng;
+    lrnn_rng_init(&rng, 5, LRNN_RNG_SAMPLE, 0, 0);
+    double *y = calloc(B * T * X, sizeof *y), *want = calloc(B * T * X, sizeof *want);
+    for (size_t b = 0; b < B; b++)
+        for (size_t x = 0; x < X; x++)
+            for (size_t m = 0; m < MODES; m++) {
+                amp[b][x][m] = lrnn_rng_normal(&rng);
+                double h2 = H[m] * H[m], gain = h2 / (h2 + ridge * wsum * wsum);
+                for (size_t t = 0; t < T; t++) {
+                    y[(b * T + t) * X + x] += amp[b][x][m] * dct_mode(modes[m], t, T);
+                    want[(b * T + t) * X + x] += gain * amp[b][x][m] * dct_mode(modes[m], t, T);
+                }
+            }
+    assert_int_equal(lrnn_smooth_hann(y, B, T, X, W), LRNN_OK);
+    assert_int_equal(lrnn_unsmooth_hann(y, B, T, X, W, ridge), LRNN_OK);
+    double err = 0.0, low = 0.0;
+    for (size_t i = 0; i < B * T * X; i++) err = fmax(err, fabs(y[i] - want[i]));
+    printf("unsmooth(smooth(x)) against the closed form: max abs. error %.2e\n", err);
+    assert_true(err < 1e-10);
+    /* the low modes come back within the ridge's share: H^2 >= 0.9 wsum^2 for j <= 5 here */
+    for (size_t m = 0; m < 3; m++) low = fmax(low, ridge * wsum * wsum / (H[m] * H[m]));
+    printf("modes 0, 1, 5 restored to %.2e of their amplitude; mode 40 (H = %.1e) kept %.2e\n",
+           low, H[5] / wsum, H[5] * H[5] / (H[5] * H[5] + ridge * wsum * wsum));
+    assert_true(low < 2e-3);
+
+    /* bad inputs */
+    assert_int_equal(lrnn_unsmooth_hann(y, B, T, X, T + 1, ridge), LRNN_ERR_ARG);
+    assert_non_null(strstr(lrnn_last_error(), "window width"));
+    assert_int_equal(lrnn_unsmooth_hann(y, B, T, X, 0, ridge), LRNN_ERR_ARG);
+    assert_int_equal(lrnn_unsmooth_hann(y, B, T, X, 4, ridge), LRNN_ERR_ARG);
+    assert_non_null(strstr(lrnn_last_error(), "odd"));
+    assert_int_equal(lrnn_unsmooth_hann(y, B, T, X, W, 0.0), LRNN_ERR_ARG);
+    assert_int_equal(lrnn_unsmooth_hann(y, B, T, X, W, NAN), LRNN_ERR_ARG);
+    assert_non_null(strstr(lrnn_last_error(), "ridge"));
+    assert_int_equal(lrnn_unsmooth_hann(y, 0, T, X, W, ridge), LRNN_ERR_SHAPE);
+    y[5] = NAN;
+    assert_int_equal(lrnn_unsmooth_hann(y, B, T, X, W, ridge), LRNN_ERR_NUMERIC);
+    assert_non_null(strstr(lrnn_last_error(), "NaN"));
+    free(y), free(want);
 }
 
 static void test_zscore(void **state) {
@@ -278,6 +341,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gaussian_matches_scipy),
         cmocka_unit_test(test_hann_matches_scipy),
+        cmocka_unit_test(test_unsmooth_hann),
         cmocka_unit_test(test_zscore),
         cmocka_unit_test(test_dh_identical_is_zero),
         cmocka_unit_test(test_dh_two_sinusoids_closed_form),

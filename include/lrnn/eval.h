@@ -43,6 +43,16 @@ lrnn_status lrnn_smooth_gaussian(const double *in, double *out, size_t n, double
  * The reference convolved the concatenated trials; here trials never mix. NaN is an error. */
 lrnn_status lrnn_smooth_hann(double *y, size_t B, size_t T, size_t X, size_t width);
 
+/* In place, the inverse of lrnn_smooth_hann (same window and reflect boundaries) by ridge
+ * regression, per trial and channel: x = argmin ||S x - y||^2 + ridge (sum w)^2 ||x||^2.
+ * A component the smoothing multiplied by gain H (relative to the window sum) comes back
+ * multiplied by H^2 / (H^2 + ridge): ridge 1e-3 restores what H^2 >> 1e-3 kept (below
+ * ~20 Hz for width 15 at 160 Hz) and leaves out what the smoothing erased. Recovers a
+ * recording distributed smoothed (the EEG of spec §9.2) for training on the raw scale.
+ * Needs an odd width <= T and ridge > 0; NaN is an error. */
+lrnn_status lrnn_unsmooth_hann(double *y, size_t B, size_t T, size_t X, size_t width,
+                               double ridge);
+
 /* In place: each channel minus its mean, divided by its standard deviation (ddof 0), both
  * over all trials and steps; NaN entries are skipped and stay NaN. A constant channel is an
  * error. mean/std (X each) may be NULL. */

@@ -11,6 +11,7 @@ int cmd_info(int argc, char **argv);
 int cmd_fit(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_preprocess(int argc, char **argv);
 int cmd_posterior(int argc, char **argv);
 int cmd_fixedpoints(int argc, char **argv);
 int cmd_task(int argc, char **argv);

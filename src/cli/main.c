@@ -19,6 +19,7 @@ static const subcommand subcommands[] = {
     {"posterior", cmd_posterior, "posterior latents and rates of a recording (filter, smoother)"},
     {"eval", cmd_eval, "evaluate a model on a recording (per-step SMC bound)"},
     {"compare", cmd_compare, "compare generated data with a recording (D_stsp, D_H, spikes)"},
+    {"preprocess", cmd_preprocess, "undo a smoothing, smooth or z-score a recording"},
     {"fixedpoints", cmd_fixedpoints, "fixed points, cycles and their stability"},
     {"task", cmd_task, "train a LINT teacher network on a cognitive task"},
     {"lint", cmd_lint, "LINT: lint fit / eval / sweep / clusters / inactivate / subsample"},
