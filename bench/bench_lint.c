@@ -39,6 +39,9 @@
 #include <time.h>
 
 #include <cblas.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "bench_common.h"
 #include "lrnn/lint.h"
@@ -246,6 +249,9 @@ int main(int argc, char **argv) {
     int epochs = argc > 2 ? atoi(argv[2]) : 5;
     if (epochs < 1 || epochs > 60) epochs = 5;
     if (openblas_set_num_threads) openblas_set_num_threads(1);
+#ifdef _OPENMP
+    omp_set_num_threads(1); /* oneDNN's packed products (core/packed_gemm.h) run on OpenMP */
+#endif
     double dgemm = gemm_rate(0), sgemm = gemm_rate(1), bw = stream_rate();
     printf("LINT epochs (forward + BPTT + Adam), one thread, median of %d after one warm-up "
            "(CPU time); dgemm %.1f, sgemm %.1f GFLOP/s, triad %.1f GB/s measured here (CPU "

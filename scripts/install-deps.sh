@@ -13,6 +13,7 @@ packages=(
   zlib1g-dev                      # deflated .npz members
   libkissfft-dev                  # FFT of the spectral metrics (D_H)
   libcairo2-dev                   # figures (SVG and PNG)
+  libdnnl-dev                     # oneDNN: packed-weight products of full-rank LINT training
   libcmocka-dev                   # unit tests
 )
 for arg in "$@"; do

@@ -112,9 +112,8 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
                     lint_axpy_multi(N, R, dm->c_rec, At + b * R, Rt + b * N, gnT);
             }
         } else if (w->single) { /* float delta_{t+1} (kept when it was made) times wrec */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)N, (int)N,
-                        (float)(alpha * dm->c_rec), w->Df + t * BN, (int)N, w->Wf, (int)N, 0.0f,
-                        w->Sf, (int)N);
+            lrnn_status s = packed_sgemm_run(w->pk_bwd, w->Df + t * BN, w->Sf);
+            if (s) return s;
             for (size_t i = 0; i < BN; i++)
                 w->gr[i] = w->Sf[i];
         } else {
@@ -235,8 +234,7 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
                     (float)(alpha * dm->c_rec), w->Df, (int)N, w->Rf, (int)N, 0.0f, w->Wf,
                     (int)N);
         for (size_t i = 0; i < N * N; i++)
-            g.wrec[i] = w->Wf[i];
-        lint_to_float(v.wrec, w->Wf, N * N); /* restored: a backward pass may follow again */
+            g.wrec[i] = w->Wf[i]; /* the products read their packed copies of wrec */
     } else if (trains(l, "wrec")) {
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)N, (int)N, TB, alpha * dm->c_rec,
                     w->X + BN, (int)N, w->Rt, (int)N, 0.0, g.wrec, (int)N);

@@ -21,6 +21,7 @@ void lrnn_lint_work_free(lrnn_lint_work *w) {
     free(w->nT), free(w->mT), free(w->wt), free(w->gacc), free(w->gsum), free(w->idx);
     free(w->rng);
     free(w->Rf), free(w->Df), free(w->Wf), free(w->Sf), free(w->tgf);
+    packed_sgemm_free(w->pk_fwd), packed_sgemm_free(w->pk_bwd);
     free(w);
 }
 
@@ -231,6 +232,22 @@ static void prepare(lrnn_lint_work *w, const lrnn_lint_rnn *rnn) {
     w->psi_alias = rnn->c.readout_rates || (rnn->c.psi == rnn->c.phi && bzero);
 }
 
+/* Pack the float wrec (w->Wf) for the forward and backward per-step products of B rows,
+ * remaking the two products when B or the scale changed. */
+static lrnn_status pack_products(lrnn_lint_work *w, size_t B, float scale) {
+    size_t N = w->d.N;
+    if (!w->pk_fwd || w->pk_B != B || w->pk_scale != scale) {
+        packed_sgemm_free(w->pk_fwd), packed_sgemm_free(w->pk_bwd);
+        w->pk_fwd = w->pk_bwd = NULL;
+        lrnn_status s = packed_sgemm_create(&w->pk_fwd, B, N, N, true, scale);
+        if (!s) s = packed_sgemm_create(&w->pk_bwd, B, N, N, false, scale);
+        if (s) return s;
+        w->pk_B = B, w->pk_scale = scale;
+    }
+    lrnn_status s = packed_sgemm_pack(w->pk_fwd, w->Wf);
+    return s ? s : packed_sgemm_pack(w->pk_bwd, w->Wf);
+}
+
 lrnn_status lrnn_lint_forward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const lrnn_lint_data *d,
                               const size_t *idx, size_t B, lrnn_lint_noise noise, double *loss) {
     const lint_dims *dm = &w->d;
@@ -280,6 +297,8 @@ lrnn_status lrnn_lint_forward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const
     if (w->single) {
         lint_to_float(v.wrec, w->Wf, N * N);
         lint_to_float(w->Rt, w->Rf, BN);
+        lrnn_status s = pack_products(w, B, (float)(alpha * dm->c_rec));
+        if (s) return s;
     }
     double *noise_row = w->gr;                   /* free until the backward pass */
     /* per-trial loss weights 1 / (B O sum_t M_bt0) (section 2), B the whole minibatch */
@@ -305,9 +324,8 @@ lrnn_status lrnn_lint_forward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const
         double *Xn = w->X + (t + 1) * BN, *Rn = w->Rt + (t + 1) * BN;
         const double *Kt = w->K + t * B * R;
         if (!dm->low_rank && w->single) { /* the same product in float, added as double */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)N, (int)N,
-                        (float)(alpha * dm->c_rec), w->Rf + t * BN, (int)N, w->Wf, (int)N, 0.0f,
-                        w->Sf, (int)N);
+            lrnn_status s = packed_sgemm_run(w->pk_fwd, w->Rf + t * BN, w->Sf);
+            if (s) return s;
             for (size_t i = 0; i < BN; i++)
                 Xn[i] = w->Sf[i];
         } else if (!dm->low_rank) { /* alpha c_rec wrec r_t, all trials: (B x N)(N x N)^T */

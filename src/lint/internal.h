@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/packed_gemm.h"
 #include "lrnn/lint.h"
 #include "lrnn/rng.h"
 
@@ -105,6 +106,12 @@ struct lrnn_lint_work {
     float *Df;  /* T x B x N: delta_t, t = 1..T */
     float *Wf;  /* N x N: wrec, then the float dwrec */
     float *Sf;  /* B x N: a product's result */
+    /* the per-step products with wrec packed once per forward pass (core/packed_gemm.h):
+     * r_t wrec^T (forward) and delta_{t+1} wrec (backward), made for B rows and the scale
+     * alpha c_rec */
+    packed_sgemm *pk_fwd, *pk_bwd;
+    size_t pk_B;
+    float pk_scale;
     double *gacc;  /* (2R + U) x N: gradient accumulators of the backward pass */
     double loss;   /* loss recomputed by the last backward pass */
     size_t *idx;   /* 2 Bmax: the batch's dataset indices, then lrnn_lint_gradient's chunk */
