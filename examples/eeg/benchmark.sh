@@ -33,7 +33,8 @@ mkdir -p "$out"
 start=$(date +%s)
 
 echo "== fitting $seeds seeds, $parallel at a time, ${EPOCHS:-1500} epochs each (logs: $out/seed*.log)"
-export LRNN="$lrnn" EEG_DATA="$data" EPOCHS="${EPOCHS:-1500}" THREADS=1 QUIET=1
+# the paper fits the whole recording (no held-out part) and evaluates on all of it
+export LRNN="$lrnn" EEG_DATA="$data" EPOCHS="${EPOCHS:-1500}" THREADS=1 QUIET=1 VALID_FRAC=0
 seq 1 "$seeds" | xargs -P "$parallel" -I{} bash -c \
   'SEED={} bash "$0" "$1/seed{}" > "$1/seed{}.log" 2>&1 && echo "seed {} done" || { echo "seed {} FAILED (see $1/seed{}.log)"; exit 1; }' \
   "$root/examples/eeg/fit.sh" "$out"
