@@ -104,9 +104,8 @@ static double check_case(const gcase *gc) {
     for (size_t chunk = 0; chunk <= 2; chunk++) {
         double lc = 0.0;
         w->chunk = chunk;
-        assert_int_equal(lrnn_lint_gradient(w, rnn, &d, idx, B, (lrnn_lint_noise){17, 3}, &lc,
-                                            gchunk),
-                         LRNN_OK);
+        assert_int_equal(
+            lrnn_lint_gradient(w, rnn, &d, idx, B, (lrnn_lint_noise){17, 3}, &lc, gchunk), LRNN_OK);
         assert_true(fabs(lc - loss0) <= 1e-13 * loss0);
         for (size_t i = 0; i < l->total; i++)
             assert_true(fabs(gchunk[i] - grad[i]) <= 1e-12 * (fabs(grad[i]) + 1e-12));
@@ -126,14 +125,13 @@ static double check_case(const gcase *gc) {
                          LRNN_OK);
         assert_int_equal(lrnn_lint_work_set_single(w, true), LRNN_OK);
         assert_int_equal(lint_work_targets_single(w, rnn, &d), LRNN_OK); /* rank-one students */
-        assert_int_equal(lrnn_lint_gradient(w, rnn, &d, idx, B, (lrnn_lint_noise){17, 3}, &lf,
-                                            gchunk),
-                         LRNN_OK);
+        assert_int_equal(
+            lrnn_lint_gradient(w, rnn, &d, idx, B, (lrnn_lint_noise){17, 3}, &lf, gchunk), LRNN_OK);
         rnn->c.noise_std = sigma;
         for (size_t i = 0; i < l->total; i++)
             num += (gchunk[i] - gd[i]) * (gchunk[i] - gd[i]), den += gd[i] * gd[i];
-        print_message("%-28s single precision: gradient error %.1e, loss error %.1e\n",
-                      gc->name, sqrt(num / den), fabs(lf - ld) / ld);
+        print_message("%-28s single precision: gradient error %.1e, loss error %.1e\n", gc->name,
+                      sqrt(num / den), fabs(lf - ld) / ld);
         assert_true(sqrt(num / den) < 1e-5 && fabs(lf - ld) < 1e-5 * ld);
         assert_true(num > 0.0); /* the float path was taken */
         assert_int_equal(lrnn_lint_work_set_single(w, false), LRNN_OK);
@@ -229,8 +227,16 @@ static void test_full_rank(void **state) {
         {"full rank dense, x0", small(LRNN_LINT_FULL_RANK), MASK_STEP, 1, 1},
         {"full rank, one output", one_output(LRNN_LINT_FULL_RANK), MASK_STEP, 0, 0},
         {"low rank, one output", one_output(LRNN_LINT_LOW_RANK), MASK_OUTPUT, 1, 0},
+        /* b = 0: the features are the rates, the fused single-precision row of backward.c */
+        {"full rank, one output, b = 0", one_output(LRNN_LINT_FULL_RANK), MASK_STEP, 0, 1},
     };
     run_cases(cases, sizeof cases / sizeof cases[0]);
+    /* the task teachers' case: as above with b fixed (the fused row without its gradient) */
+    lrnn_lint_config teacher = one_output(LRNN_LINT_FULL_RANK);
+    all_trainable(&teacher, 1);
+    teacher.train_b = false;
+    gcase tc = {"full-rank teacher, b fixed", teacher, MASK_STEP, 0, 1};
+    assert_true(check_case(&tc) < 1e-6);
 }
 
 static void test_identity_readout(void **state) {
@@ -383,10 +389,14 @@ static void test_bad_inputs(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_low_rank),         cmocka_unit_test(test_full_rank),
-        cmocka_unit_test(test_identity_readout), cmocka_unit_test(test_variants),
-        cmocka_unit_test(test_trainable_flags),  cmocka_unit_test(test_tanh_accuracy),
-        cmocka_unit_test(test_tanh_single_accuracy), cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_low_rank),
+        cmocka_unit_test(test_full_rank),
+        cmocka_unit_test(test_identity_readout),
+        cmocka_unit_test(test_variants),
+        cmocka_unit_test(test_trainable_flags),
+        cmocka_unit_test(test_tanh_accuracy),
+        cmocka_unit_test(test_tanh_single_accuracy),
+        cmocka_unit_test(test_bad_inputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

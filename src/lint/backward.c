@@ -86,6 +86,10 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
     /* the common LINT case in one pass per row: tanh rates read out as they are (y = r), no
      * bias gradient */
     int fast = dm->identity && w->psi_alias && c->phi == LRNN_LINT_TANH && !trains(l, "b");
+    /* a full-rank tanh network in single precision read out from its rates (psi = phi, no
+     * bias in the features): one fused pass per row at 1 <= t < T (lint_bptt_row_full) */
+    int full_fused = w->single && !dm->low_rank && !dm->identity && w->psi_alias &&
+                     !rates_readout && c->phi == LRNN_LINT_TANH && psi_act == LRNN_LINT_TANH;
     for (size_t t = T + 1; t-- > 0;) {
         double *D = w->X + t * BN; /* delta_t replaces x_t */
         const double *Dn = w->X + (t + 1) * BN, *Rt = w->Rt + t * BN;
@@ -114,15 +118,16 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
         } else if (w->single) { /* float delta_{t+1} (kept when it was made) times wrec */
             lrnn_status s = packed_sgemm_run(w->pk_bwd, w->Df + t * BN, w->Sf);
             if (s) return s;
-            for (size_t i = 0; i < BN; i++)
+            for (size_t i = 0; !(full_fused && t >= 1) && i < BN; i++)
                 w->gr[i] = w->Sf[i];
         } else {
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)N, (int)N,
                         alpha * dm->c_rec, Dn, (int)N, v.wrec, (int)N, 0.0, w->gr, (int)N);
         }
-        int fast_t = fast && t >= 1;
-        /* gp = dL/dp_{t-1}, the readout features read from x_t */
-        if (t >= 1 && !fast_t) {
+        int fast_t = fast && t >= 1, full_t = full_fused && t >= 1 && t < T;
+        /* gp = dL/dp_{t-1}, the readout features read from x_t (one output on the fused full
+         * row: c_out g_b W_out, formed in the row) */
+        if (t >= 1 && !fast_t && !(full_t && O == 1)) {
             if (dm->identity) {
                 for (size_t b = 0; b < B; b++) {
                     size_t j = w->idx[b];
@@ -149,7 +154,12 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
         for (size_t b = 0; b < B; b++) {
             double *dl = D + b * N, *gr = w->gr + b * N;
             const double *gp = w->gp + b * N, *r = Rt + b * N;
-            if (fast_t) {
+            if (full_t) {
+                double cg = O == 1 ? dm->c_out * w->G[(t - 1) * B + b] : 1.0;
+                lint_bptt_row_full(N, r, w->Sf + b * N, Dn + b * N, 1.0 - alpha, cg,
+                                   O == 1 ? w->Wout : gp, trains(l, "b") ? g.b : NULL, dl,
+                                   w->Df + (t - 1) * BN + b * N);
+            } else if (fast_t) {
                 /* y_{t-1} = r_t: delta_t = (1 - alpha) delta_{t+1} + (1 - r^2)(gr + g) */
                 size_t j = w->idx[b];
                 const double *tg = d->targets + (j * T + t - 1) * N, *mk = NULL;
@@ -160,8 +170,7 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
                     m2 = d->mask[j * T + t - 1] * d->mask[j * T + t - 1];
                 /* float targets (single precision, rank one): half the DRAM bytes */
                 const float *tgf =
-                    R == 1 && w->single_math && w->tgf && w->tgf_of == d->targets ? w->tgf
-                                                                                  : NULL;
+                    R == 1 && w->single_math && w->tgf && w->tgf_of == d->targets ? w->tgf : NULL;
                 if (b + 1 < B) { /* the next trial's target row is a separate DRAM stream */
                     size_t next = (w->idx[b + 1] * T + t - 1) * N;
                     if (tgf)
@@ -173,11 +182,20 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
                 double sq;
                 if (r1) { /* and dn, dm and a_t in the same pass (lint_bptt_row_rank1) */
                     double ca = dm->c_rec * w->A[t * B + b], mdot;
-                    lint_row1 row = {.r = r, .tg = tg, .w = mk, .nrow = w->nT, .mrow = w->mT,
+                    lint_row1 row = {.r = r,
+                                     .tg = tg,
+                                     .w = mk,
+                                     .nrow = w->nT,
+                                     .mrow = w->mT,
                                      .tgf = tgf ? tgf + (j * T + t - 1) * N : NULL,
-                                     .dn = Dn + b * N, .c = cg * m2, .cn = ca,
-                                     .keep = 1.0 - alpha, .ca = ca,
-                                     .ak = alpha * w->K[(t - 1) * B + b], .out = dl, .gn = gnT,
+                                     .dn = Dn + b * N,
+                                     .c = cg * m2,
+                                     .cn = ca,
+                                     .keep = 1.0 - alpha,
+                                     .ca = ca,
+                                     .ak = alpha * w->K[(t - 1) * B + b],
+                                     .out = dl,
+                                     .gn = gnT,
                                      .gm = gmT};
                     sq = lint_bptt_row_rank1(N, &row, &mdot);
                     w->A[(t - 1) * B + b] = alpha * mdot;
@@ -207,7 +225,7 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
                     lint_act_grad_mul(psi_act, p, gp, dl, N, 1);
                 }
             }
-            if (t >= 1 && w->single) lint_to_float(dl, w->Df + (t - 1) * BN + b * N, N);
+            if (t >= 1 && w->single && !full_t) lint_to_float(dl, w->Df + (t - 1) * BN + b * N, N);
             if (t >= 1) {
                 /* a_t = alpha m^T delta_t (A[t-1], used at step t-1); dm += alpha delta_t
                  * kappa_{t-1}^T; dW_in += alpha u_{t-1} delta_t^T -- all while delta_t is in L1 */
@@ -231,8 +249,7 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
             }
     } else if (trains(l, "wrec") && w->single) { /* dwrec in float (Wf is free now) */
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)N, (int)N, TB,
-                    (float)(alpha * dm->c_rec), w->Df, (int)N, w->Rf, (int)N, 0.0f, w->Wf,
-                    (int)N);
+                    (float)(alpha * dm->c_rec), w->Df, (int)N, w->Rf, (int)N, 0.0f, w->Wf, (int)N);
         for (size_t i = 0; i < N * N; i++)
             g.wrec[i] = w->Wf[i]; /* the products read their packed copies of wrec */
     } else if (trains(l, "wrec")) {
@@ -290,13 +307,13 @@ static size_t chunk_trials(const lrnn_lint_work *w) {
     return c < 1 ? 1 : c;
 }
 
-lrnn_status lrnn_lint_gradient(lrnn_lint_work *w, const lrnn_lint_rnn *rnn,
-                               const lrnn_lint_data *d, const size_t *idx, size_t B,
-                               lrnn_lint_noise noise, double *loss, double *grad) {
+lrnn_status lrnn_lint_gradient(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const lrnn_lint_data *d,
+                               const size_t *idx, size_t B, lrnn_lint_noise noise, double *loss,
+                               double *grad) {
     if (!d->targets) return lrnn_fail(LRNN_ERR_ARG, "LINT gradient: the data have no targets");
     if (B < 1 || B > w->Bmax)
-        return lrnn_fail(LRNN_ERR_ARG, "LINT gradient: batch of %zu trials, workspace holds %zu",
-                         B, w->Bmax);
+        return lrnn_fail(LRNN_ERR_ARG, "LINT gradient: batch of %zu trials, workspace holds %zu", B,
+                         w->Bmax);
     w->B = B; /* for chunk_trials */
     size_t chunk = chunk_trials(w), total = rnn->layout.total;
     double sum = 0.0;

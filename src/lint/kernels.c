@@ -223,9 +223,10 @@ double lint_sqerr(const double *y, const double *t, const double *w, size_t n) {
 /* One pass of lint_comb_terms over m <= 4 rows: out = keep prev + c_0 row_0 + ... (prev NULL:
  * no leak term), added left to right. prev may be out. Always inlined with m and has_prev
  * constant: one branch-free loop per case. */
-static inline __attribute__((always_inline)) void
-comb_pass(size_t n, double keep, const double *prev, const double *c, const double *const *rows,
-          double *out, const int m, const int has_prev) {
+static inline __attribute__((always_inline)) void comb_pass(size_t n, double keep,
+                                                            const double *prev, const double *c,
+                                                            const double *const *rows, double *out,
+                                                            const int m, const int has_prev) {
     const double *r0 = rows[0], *r1 = m > 1 ? rows[1] : r0, *r2 = m > 2 ? rows[2] : r0;
     const double *r3 = m > 3 ? rows[3] : r0;
     double c0 = c[0], c1 = m > 1 ? c[1] : 0.0, c2 = m > 2 ? c[2] : 0.0, c3 = m > 3 ? c[3] : 0.0;
@@ -252,17 +253,33 @@ void lint_comb_terms(size_t n, double keep, const double *x, size_t K, const dou
         const double *ck = c + k, *const *rk = rows + k;
         if (prev) {
             switch (m) {
-            case 1: comb_pass(n, keep, prev, ck, rk, out, 1, 1); break;
-            case 2: comb_pass(n, keep, prev, ck, rk, out, 2, 1); break;
-            case 3: comb_pass(n, keep, prev, ck, rk, out, 3, 1); break;
-            default: comb_pass(n, keep, prev, ck, rk, out, 4, 1); break;
+            case 1:
+                comb_pass(n, keep, prev, ck, rk, out, 1, 1);
+                break;
+            case 2:
+                comb_pass(n, keep, prev, ck, rk, out, 2, 1);
+                break;
+            case 3:
+                comb_pass(n, keep, prev, ck, rk, out, 3, 1);
+                break;
+            default:
+                comb_pass(n, keep, prev, ck, rk, out, 4, 1);
+                break;
             }
         } else {
             switch (m) {
-            case 1: comb_pass(n, keep, prev, ck, rk, out, 1, 0); break;
-            case 2: comb_pass(n, keep, prev, ck, rk, out, 2, 0); break;
-            case 3: comb_pass(n, keep, prev, ck, rk, out, 3, 0); break;
-            default: comb_pass(n, keep, prev, ck, rk, out, 4, 0); break;
+            case 1:
+                comb_pass(n, keep, prev, ck, rk, out, 1, 0);
+                break;
+            case 2:
+                comb_pass(n, keep, prev, ck, rk, out, 2, 0);
+                break;
+            case 3:
+                comb_pass(n, keep, prev, ck, rk, out, 3, 0);
+                break;
+            default:
+                comb_pass(n, keep, prev, ck, rk, out, 4, 0);
+                break;
             }
         }
     }
@@ -304,6 +321,28 @@ double lint_bptt_row_tanh(size_t n, const double *r, const double *tg, const dou
     for (size_t l = 0; i < n; i++, l++)
         acc[l] += bptt_elem(i, r, tg, w, c, gr, dn, keep, out);
     return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+}
+
+static inline __attribute__((always_inline)) void
+row_full_loop(size_t n, const double *restrict r, const float *restrict sf,
+              const double *restrict dn, double keep, double cg, const double *restrict gp,
+              double *restrict db, double *restrict out, float *restrict df, int has_db) {
+    for (size_t i = 0; i < n; i++) {
+        double d = 1.0 - r[i] * r[i], a = d * (double)sf[i];
+        if (has_db) db[i] += a;
+        double delta = keep * dn[i] + a + d * (cg * gp[i]);
+        out[i] = delta;
+        df[i] = (float)delta;
+    }
+}
+
+LINT_CLONES
+void lint_bptt_row_full(size_t n, const double *r, const float *sf, const double *dn, double keep,
+                        double cg, const double *gp, double *db, double *out, float *df) {
+    if (db)
+        row_full_loop(n, r, sf, dn, keep, cg, gp, db, out, df, 1);
+    else
+        row_full_loop(n, r, sf, dn, keep, cg, gp, NULL, out, df, 0);
 }
 
 /* lint_bptt_row_rank1 for a mask row w (has_w) or none: the BPTT element (gr = cn nrow) into
