@@ -20,6 +20,7 @@
 #endif
 
 #include "core/dense.h"
+#include "core/vmath.h"
 #include "infer/rows.h"
 #include "infer/smc_internal.h"
 #include "lrnn/encoder.h"
@@ -41,6 +42,7 @@ typedef struct tape {
     double *zbar;           /* T x K x R */
     double *cinbar, *vbar;  /* T x S, T x U */
     double *work, *work2;   /* K x max(N, X) each */
+    double *chan;           /* X: storage of size_t channel indices (obs_loglik) */
     double *units;          /* unit table of the transition kernels (smc_internal.h) */
     double *mbarT, *HbarT;  /* R x N, R x X: transposed adjoints of m and H */
     double *yhat, *ybar;    /* K x max(N, X) each */
@@ -164,6 +166,7 @@ static size_t tape_layout(const lrnn_smc *s, tape *t, double *base) {
     TAKE(lw, T * K), TAKE(logw_prev, T * K), TAKE(prob, T * K);
     TAKE(v, T * U), TAKE(vbar, T * U), TAKE(cin, T * S), TAKE(cinbar, T * S);
     TAKE(work, K * XN), TAKE(work2, K * XN), TAKE(yhat, K * XN), TAKE(ybar, K * XN);
+    TAKE(chan, X);
     bool sampled_obs = s->params.proposal != LRNN_PROPOSAL_OPTIMAL || s->params.t_forward > 0;
     TAKE(Yhat, sampled_obs ? T * K * X : 0);
     TAKE(mubar, K * R), TAKE(ztbar, K * R), TAKE(vec, 4 * wide), TAKE(kvec, 4 * K);
@@ -371,26 +374,54 @@ static const double *step_weights(const trial_ctx *c, const uint8_t *obs) {
     return c->t->wstep; /* padding stays 0 */
 }
 
-/* Observation log-likelihoods lw[k] = log p(y_t | yhat_k) of K particles (bootstrap). The
- * per-channel constants (lgamma(y + 1), log d_i) are computed once per step into cst (X). */
+/* Poisson log-likelihoods lw[k] = sum_i y_i log yhat_ki - yhat_ki - lgamma(y_i + 1) over the
+ * observed channels. Counts are mostly 0, and the log is needed only where y_i > 0: those
+ * channels are listed once per step, their rates gathered for all K particles (work2, K x X)
+ * and passed through one vectorised log (vm_log) instead of one libm call each. */
+static void poisson_loglik(const trial_ctx *c, const double *y, const uint8_t *obs, size_t K,
+                           const double *Yhat, double *lw) {
+    size_t X = c->pass->X, nz = 0;
+    _Static_assert(sizeof(size_t) <= sizeof(double), "channel indices stored in doubles");
+    size_t *chan = (size_t *)(void *)c->t->chan; /* used only as size_t */
+    double *logs = c->t->work2, cst = 0.0;
+    for (size_t i = 0; i < X; i++) {
+        if (!seen(obs, i)) continue;
+        cst += lgamma(y[i] + 1.0);
+        if (y[i] > 0.0) chan[nz++] = i;
+    }
+    for (size_t k = 0; k < K; k++)
+        for (size_t j = 0; j < nz; j++) logs[k * nz + j] = Yhat[k * X + chan[j]];
+    vm_log(K * nz, logs, logs);
+    for (size_t k = 0; k < K; k++) {
+        const double *yhat = Yhat + k * X, *lk = logs + k * nz;
+        double acc = -cst;
+        for (size_t i = 0; i < X; i++)
+            if (seen(obs, i)) acc -= yhat[i];
+        for (size_t j = 0; j < nz; j++) acc += y[chan[j]] * lk[j];
+        lw[k] = acc;
+    }
+}
+
+/* Observation log-likelihoods lw[k] = log p(y_t | yhat_k) of K particles (bootstrap and
+ * encoder proposals). Gaussian: the per-channel log d_i are computed once per step into cst
+ * (X). */
 static void obs_loglik(const trial_ctx *c, size_t t, const uint8_t *obs, size_t K,
                        const double *Yhat, double *lw, double *cst) {
     const smc_pass *P = c->pass;
     size_t X = P->X;
     const double *y = c->y + t * X;
-    bool poisson = P->c->obs == LRNN_OBS_POISSON;
-    for (size_t i = 0; i < X; i++) cst[i] = poisson ? lgamma(y[i] + 1.0) : log(P->var_x[i]);
+    if (P->c->obs == LRNN_OBS_POISSON) {
+        poisson_loglik(c, y, obs, K, Yhat, lw);
+        return;
+    }
+    for (size_t i = 0; i < X; i++) cst[i] = log(P->var_x[i]);
     for (size_t k = 0; k < K; k++) {
         const double *yhat = Yhat + k * X;
         double acc = 0.0;
         for (size_t i = 0; i < X; i++) {
             if (!seen(obs, i)) continue;
-            if (poisson) { /* counts are mostly 0: the log only where y > 0 */
-                acc += (y[i] > 0.0 ? y[i] * log(yhat[i]) : 0.0) - yhat[i] - cst[i];
-            } else {
-                double r = y[i] - yhat[i];
-                acc += -0.5 * r * r / P->var_x[i] - 0.5 * cst[i] - 0.5 * LOG_2PI;
-            }
+            double r = y[i] - yhat[i];
+            acc += -0.5 * r * r / P->var_x[i] - 0.5 * cst[i] - 0.5 * LOG_2PI;
         }
         lw[k] = acc;
     }
