@@ -496,7 +496,10 @@ static lrnn_status proposal_forward(trial_ctx *c, size_t t) {
     /* analytic: log N(y; H mu_p + b + c, S) = -1/2 [r^T D^-1 r - rho^T Q rho + log det S] - ..,
      * r = y~ - H mu_p.  ratio: log p(y|z) + log N(z; mu_p, Sigma) - log q(z), r = y~ - H z,
      * with z - mu_q = W eps. */
-    P->kern->resid_forward(&P->kp, yt, step_weights(c, obs), K, analytic ? Mup : Z, quad);
+    if (R <= SMC_RESID_RMAX)
+        smc_resid_forward_moments(&P->kp, yt, step_weights(c, obs), K, analytic ? Mup : Z, quad);
+    else
+        P->kern->resid_forward(&P->kp, yt, step_weights(c, obs), K, analytic ? Mup : Z, quad);
     const double *Linv = t == 0 ? P->L0inv : P->Linv;
     for (size_t k = 0; k < K; k++) {
         const double *mp = Mup + k * R, *ek = eps + k * R, *z = Z + k * R;
@@ -770,8 +773,12 @@ static void optimal_backward(trial_ctx *c, size_t t, const double *omega, double
     double *Lbar = t == 0 ? c->adj.L0bar : c->adj.Lbar;
     /* -1/2 sum_o r_i^2/d_i with r = y~ - H mu_p (analytic) or y~ - H z (ratio): hx = H^T g */
     const double *wts = step_weights(c, obs);
-    P->kern->resid_backward(&P->kp, yt, wts, K, analytic ? Mup : Z, omega, ytbar, c->t->HbarT,
-                            c->t->dbarp, hx);
+    if (R <= SMC_RESID_RMAX)
+        smc_resid_backward_moments(&P->kp, yt, wts, K, analytic ? Mup : Z, omega, ytbar,
+                                   c->t->HbarT, c->t->dbarp, hx);
+    else
+        P->kern->resid_backward(&P->kp, yt, wts, K, analytic ? Mup : Z, omega, ytbar,
+                                c->t->HbarT, c->t->dbarp, hx);
     optimal_particles_t sets = {.Q = shared->Q, .M = shared->M, .Linv = Linv, .Qbar = ka->Qbar,
                                 .Wbar = ka->Wbar, .Mbar = ka->Mbar, .Lbar = Lbar};
     BY_RANK(R, optimal_particles_backward, &sets, analytic, K, Mup, Z, eps, c->t->rho + t * K * R,

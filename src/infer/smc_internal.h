@@ -68,6 +68,15 @@ typedef struct smc_kernels {
  * "avx2", "vector128", "c"); NULL when the name is unknown or the CPU lacks it. */
 const smc_kernels *smc_kernels_pick(const char *name);
 
+/* resid_forward / resid_backward of the kernels through the residuals' moments, O(R^2) a
+ * particle instead of O(X R) (resid.c); for ranks up to SMC_RESID_RMAX. */
+#define SMC_RESID_RMAX 8
+void smc_resid_forward_moments(const smc_kparams *kp, const double *yt, const double *w,
+                               size_t K, const double *Xs, double *quad);
+void smc_resid_backward_moments(const smc_kparams *kp, const double *yt, const double *w,
+                                size_t K, const double *Xs, const double *om, double *ytbar,
+                                double *HbarT, double *dbar, double *Xbar);
+
 /* Constants of one pass (one parameter value). */
 typedef struct smc_pass {
     const lrnn_model *model;
