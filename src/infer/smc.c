@@ -616,20 +616,27 @@ static void sampled_observation_backward(trial_ctx *c, size_t t, const double *o
     const double *cin = U ? c->t->cin + t * S : NULL, *v = U ? c->t->v + t * U : NULL;
     const double *Yhat = c->t->Yhat + t * K * X; /* from the forward pass */
     double *Ybar = c->t->ybar;
-    for (size_t k = 0; k < K; k++)
-        for (size_t i = 0; i < X; i++) {
-            double yh = Yhat[k * X + i], y = c->y[t * X + i], g = 0.0;
-            if (seen(obs, i)) {
-                if (P->c->obs == LRNN_OBS_POISSON) {
-                    g = omega[k] * (y / yh - 1.0);
-                } else {
-                    double r = y - yh, d = P->var_x[i];
+    const double *y = c->y + t * X;
+    if (P->c->obs == LRNN_OBS_POISSON) { /* d/dyhat (y log yhat - yhat) = y / yhat - 1 */
+        for (size_t k = 0; k < K; k++) {
+            const double *restrict yh = Yhat + k * X;
+            double *restrict yb = Ybar + k * X, om = omega[k];
+            for (size_t i = 0; i < X; i++) yb[i] = om * (y[i] / yh[i] - 1.0);
+            if (obs)
+                for (size_t i = 0; i < X; i++) yb[i] = obs[i] ? yb[i] : 0.0;
+        }
+    } else {
+        for (size_t k = 0; k < K; k++)
+            for (size_t i = 0; i < X; i++) {
+                double g = 0.0;
+                if (seen(obs, i)) {
+                    double r = y[i] - Yhat[k * X + i], d = P->var_x[i];
                     g = omega[k] * r / d;
                     c->adj.dbar[i] += omega[k] * (0.5 * r * r / (d * d) - 0.5 / d);
                 }
+                Ybar[k * X + i] = g;
             }
-            Ybar[k * X + i] = g;
-        }
+    }
     double *Zbar = c->t->zbar + t * K * R;
     smc_observation_backward(P, K, Z, cin, v, Ybar, Zbar, U ? c->t->cinbar + t * S : NULL,
                              U ? c->t->vbar + t * U : NULL, &c->adj, c->t->work, c->t->work2);
