@@ -75,7 +75,9 @@ ROWS_INLINE void rows_project(size_t R, size_t n, const double *restrict x,
         for (size_t r = 0; r < R; r++) out[r] = rows_dot(n, x, A + r * n);
         return;
     }
-    double acc[4][ROWS_LANES] = {{0}};
+    double acc[4][ROWS_LANES]; /* zeroed row by row: an initialiser became `rep stos` */
+    for (size_t r = 0; r < R; r++)
+        for (size_t l = 0; l < ROWS_LANES; l++) acc[r][l] = 0.0;
     size_t i = 0;
     for (; i + ROWS_LANES <= n; i += ROWS_LANES)
         for (size_t r = 0; r < R; r++)
