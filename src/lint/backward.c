@@ -118,8 +118,7 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
         } else if (w->single) { /* float delta_{t+1} (kept when it was made) times wrec */
             lrnn_status s = packed_sgemm_run(w->pk_bwd, w->Df + t * BN, w->Sf);
             if (s) return s;
-            for (size_t i = 0; !(full_fused && t >= 1) && i < BN; i++)
-                w->gr[i] = w->Sf[i];
+            if (!(full_fused && t >= 1)) lint_to_double(w->Sf, w->gr, BN);
         } else {
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)N, (int)N,
                         alpha * dm->c_rec, Dn, (int)N, v.wrec, (int)N, 0.0, w->gr, (int)N);

@@ -116,11 +116,6 @@ lrnn_status lint_work_targets_single(lrnn_lint_work *w, const lrnn_lint_rnn *rnn
     return LRNN_OK;
 }
 
-void lint_to_float(const double *x, float *out, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        out[i] = (float)x[i];
-}
-
 const double *lrnn_lint_work_states(const lrnn_lint_work *w) {
     return w->X;
 }
@@ -326,8 +321,7 @@ lrnn_status lrnn_lint_forward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const
         if (!dm->low_rank && w->single) { /* the same product in float, added as double */
             lrnn_status s = packed_sgemm_run(w->pk_fwd, w->Rf + t * BN, w->Sf);
             if (s) return s;
-            for (size_t i = 0; i < BN; i++)
-                Xn[i] = w->Sf[i];
+            lint_to_double(w->Sf, Xn, BN);
         } else if (!dm->low_rank) { /* alpha c_rec wrec r_t, all trials: (B x N)(N x N)^T */
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)N, (int)N,
                         alpha * dm->c_rec, Rt, (int)N, v.wrec, (int)N, 0.0, Xn, (int)N);
@@ -338,7 +332,8 @@ lrnn_status lrnn_lint_forward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const
             const double *u = w->Uin + (t * B + b) * U;
             /* x_{t+1} = (1 - alpha) x_t + alpha m kappa_t (low rank; full rank: the product
              * already in xn) + alpha W_in^T u_t + sigma xi_t, as terms of lint_comb_terms */
-            comb_terms tm = {.keep = 1.0 - alpha, .prev = x, .out = xn, .N = N};
+            comb_terms tm; /* fields set one by one: an initialiser zeroed its 1 KB arrays */
+            tm.keep = 1.0 - alpha, tm.prev = x, tm.out = xn, tm.N = N, tm.k = 0;
             if (!dm->low_rank) {
                 tm.keep = 1.0, tm.prev = xn;
                 terms_add(&tm, 1.0 - alpha, x);

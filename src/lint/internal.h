@@ -68,8 +68,9 @@ void lint_comb_terms(size_t n, double keep, const double *x, size_t K, const dou
 /* acc[k] += scale coef[k] row for k < K (acc K x n). */
 void lint_axpy_multi(size_t n, size_t K, double scale, const double *coef, const double *row,
                      double *acc);
-/* out[i] = (float) x[i] (forward.c). */
+/* out[i] = (float) x[i], and back (kernels.c). */
 void lint_to_float(const double *x, float *out, size_t n);
+void lint_to_double(const float *x, double *out, size_t n);
 /* Vectorisable tanh (relative error below 1e-15), used for every tanh of the LINT passes. */
 /* Single precision, identity readout: keep a float copy of d's targets for the rank-one BPTT
  * row, which then streams half the bytes from memory (forward.c). No-op otherwise. */

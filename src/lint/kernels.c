@@ -178,6 +178,18 @@ void lint_act_grad_mul(lrnn_lint_act a, const double *y, const double *g, double
     }
 }
 
+/* Conversions between the double state and the float operands of the single-precision
+ * products (compiled out of line in forward.c they ran as SSE2). */
+LINT_CLONES
+void lint_to_float(const double *x, float *out, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = (float)x[i];
+}
+
+LINT_CLONES
+void lint_to_double(const float *x, double *out, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = x[i];
+}
+
 /* Reductions with 8 partial sums (lane l takes i = l mod 8, added in a fixed tree), so gcc
  * vectorises them without reassociating anything itself; deterministic for a given n. */
 LINT_CLONES
