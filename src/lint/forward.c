@@ -312,6 +312,10 @@ lrnn_status lrnn_lint_forward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const
         for (size_t r = 0; r < R; r++)
             w->K[b * R + r] = dm->c_rec * lint_dot(w->Rt + b * N, w->nT + r * N, N);
     int fused_loss = dm->identity && d->targets && loss; /* else backward computes it */
+    /* full rank in single precision with tanh: x_{t+1} and r_{t+1} of a row in one pass
+     * (lint_forward_row_full) when its terms (leak, inputs, noise) fit one pass */
+    int fwd_fused = w->single && !dm->low_rank && w->single_math &&
+                    rnn->c.phi == LRNN_LINT_TANH && 1 + U + (sigma > 0.0) <= 4;
     double total = 0.0;
 
     for (size_t t = 0; t < T; t++) {
@@ -321,7 +325,7 @@ lrnn_status lrnn_lint_forward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const
         if (!dm->low_rank && w->single) { /* the same product in float, added as double */
             lrnn_status s = packed_sgemm_run(w->pk_fwd, w->Rf + t * BN, w->Sf);
             if (s) return s;
-            lint_to_double(w->Sf, Xn, BN);
+            if (!fwd_fused) lint_to_double(w->Sf, Xn, BN);
         } else if (!dm->low_rank) { /* alpha c_rec wrec r_t, all trials: (B x N)(N x N)^T */
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)N, (int)N,
                         alpha * dm->c_rec, Rt, (int)N, v.wrec, (int)N, 0.0, Xn, (int)N);
@@ -349,9 +353,14 @@ lrnn_status lrnn_lint_forward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const
                     lrnn_rng_normal_fill(&w->rng[b], noise_row, N);
                 terms_add(&tm, sigma, noise_row);
             }
-            terms_flush(&tm);
-            act(rnn->c.phi, xn, bias, rn, N);
-            if (w->single) lint_to_float(rn, w->Rf + (t + 1) * BN + b * N, N);
+            float *rf = w->single ? w->Rf + (t + 1) * BN + b * N : NULL;
+            if (fwd_fused) { /* the product row, the terms, tanh and its float copy at once */
+                lint_forward_row_full(N, w->Sf + b * N, tm.k, tm.c, tm.row, bias, xn, rn, rf);
+            } else {
+                terms_flush(&tm);
+                act(rnn->c.phi, xn, bias, rn, N);
+                if (rf) lint_to_float(rn, rf, N);
+            }
             double *p = w->psi_alias ? rn : w->P + t * BN + b * N;
             if (!w->psi_alias) act(rnn->c.psi, xn, NULL, p, N);
             if (dm->low_rank && t + 1 < T)

@@ -2,6 +2,7 @@
 #ifndef LRNN_LINT_INTERNAL_H
 #define LRNN_LINT_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,6 +58,13 @@ double lint_bptt_row_rank1(size_t n, const lint_row1 *a, double *mdot);
  *   a_i = (1 - r_i^2) sf_i,  delta_i = keep dn_i + a_i + (1 - r_i^2) cg gp_i,
  *   db_i += a_i (db NULL: the bias does not train),  df_i = (float) delta_i,
  * one pass instead of the general path's six (kernels.c). */
+/* The forward row of the same network in one pass: with sf the float product row,
+ *   xn_i = sf_i + sum_k c_k rows_k,i,  rn_i = tanh(xn_i + b_i) in float,  rf_i = (float) rn_i
+ * for 1 <= K <= 4 terms (the leak, the inputs, the noise); false (nothing written) for other K
+ * (kernels.c). */
+bool lint_forward_row_full(size_t n, const float *sf, size_t K, const double *c,
+                           const double *const *rows, const double *b, double *xn, double *rn,
+                           float *rf);
 void lint_bptt_row_full(size_t n, const double *r, const float *sf, const double *dn, double keep,
                         double cg, const double *gp, double *db, double *out, float *df);
 void lint_prefetch_bytes(const void *p, size_t bytes);

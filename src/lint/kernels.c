@@ -12,6 +12,7 @@
  * ulp per operation, identically on every run of a given instruction set; the baseline clone has
  * no FMA and rounds each operation. It is not -ffast-math: no reassociation, NaN and Inf kept. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -129,6 +130,43 @@ static void tanh_row_single(const double *x, const double *b, double *out, size_
     else
         for (size_t i = 0; i < n; i++)
             out[i] = (double)tanhf_inline((float)x[i]);
+}
+
+/* lint_forward_row_full for m rows (and a bias or none), always inlined with m constant */
+static inline __attribute__((always_inline)) void
+forward_full_pass(size_t n, const float *restrict sf, const double *c,
+                  const double *const *rows, const double *restrict b, double *restrict xn,
+                  double *restrict rn, float *restrict rf, const int m, const int has_b) {
+    const double *r0 = rows[0], *r1 = m > 1 ? rows[1] : r0, *r2 = m > 2 ? rows[2] : r0;
+    const double *r3 = m > 3 ? rows[3] : r0;
+    double c0 = c[0], c1 = m > 1 ? c[1] : 0.0, c2 = m > 2 ? c[2] : 0.0, c3 = m > 3 ? c[3] : 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double v = (double)sf[i] + c0 * r0[i];
+        if (m > 1) v += c1 * r1[i];
+        if (m > 2) v += c2 * r2[i];
+        if (m > 3) v += c3 * r3[i];
+        xn[i] = v;
+        float r = tanhf_inline((float)(has_b ? v + b[i] : v));
+        rn[i] = r;
+        rf[i] = r;
+    }
+}
+
+LINT_CLONES
+bool lint_forward_row_full(size_t n, const float *sf, size_t K, const double *c,
+                           const double *const *rows, const double *b, double *xn, double *rn,
+                           float *rf) {
+#define FWD_FULL(m)                                                                            \
+    (b ? forward_full_pass(n, sf, c, rows, b, xn, rn, rf, m, 1)                                \
+       : forward_full_pass(n, sf, c, rows, NULL, xn, rn, rf, m, 0))
+    switch (K) {
+    case 1: FWD_FULL(1); return true;
+    case 2: FWD_FULL(2); return true;
+    case 3: FWD_FULL(3); return true;
+    case 4: FWD_FULL(4); return true;
+    default: return false;
+    }
+#undef FWD_FULL
 }
 
 void lint_act_single(lrnn_lint_act a, const double *x, const double *b, double *out, size_t n) {
