@@ -273,10 +273,9 @@ double lint_sqerr(const double *y, const double *t, const double *w, size_t n) {
 /* One pass of lint_comb_terms over m <= 4 rows: out = keep prev + c_0 row_0 + ... (prev NULL:
  * no leak term), added left to right. prev may be out. Always inlined with m and has_prev
  * constant: one branch-free loop per case. */
-static inline __attribute__((always_inline)) void comb_pass(size_t n, double keep,
-                                                            const double *prev, const double *c,
-                                                            const double *const *rows, double *out,
-                                                            const int m, const int has_prev) {
+static inline __attribute__((always_inline)) void
+comb_pass(size_t n, double keep, const double *prev, const double *c, const double *const *rows,
+          double *out, const int m, const int has_prev) {
     const double *r0 = rows[0], *r1 = m > 1 ? rows[1] : r0, *r2 = m > 2 ? rows[2] : r0;
     const double *r3 = m > 3 ? rows[3] : r0;
     double c0 = c[0], c1 = m > 1 ? c[1] : 0.0, c2 = m > 2 ? c[2] : 0.0, c3 = m > 3 ? c[3] : 0.0;
@@ -301,37 +300,16 @@ void lint_comb_terms(size_t n, double keep, const double *x, size_t K, const dou
     for (size_t k = 0; k < K; k += 4, prev = out, keep = 1.0) {
         size_t m = K - k < 4 ? K - k : 4;
         const double *ck = c + k, *const *rk = rows + k;
-        if (prev) {
-            switch (m) {
-            case 1:
-                comb_pass(n, keep, prev, ck, rk, out, 1, 1);
-                break;
-            case 2:
-                comb_pass(n, keep, prev, ck, rk, out, 2, 1);
-                break;
-            case 3:
-                comb_pass(n, keep, prev, ck, rk, out, 3, 1);
-                break;
-            default:
-                comb_pass(n, keep, prev, ck, rk, out, 4, 1);
-                break;
-            }
-        } else {
-            switch (m) {
-            case 1:
-                comb_pass(n, keep, prev, ck, rk, out, 1, 0);
-                break;
-            case 2:
-                comb_pass(n, keep, prev, ck, rk, out, 2, 0);
-                break;
-            case 3:
-                comb_pass(n, keep, prev, ck, rk, out, 3, 0);
-                break;
-            default:
-                comb_pass(n, keep, prev, ck, rk, out, 4, 0);
-                break;
-            }
+#define COMB(m)                                                                                \
+    (prev ? comb_pass(n, keep, prev, ck, rk, out, m, 1)                                        \
+          : comb_pass(n, keep, prev, ck, rk, out, m, 0))
+        switch (m) {
+        case 1: COMB(1); break;
+        case 2: COMB(2); break;
+        case 3: COMB(3); break;
+        default: COMB(4); break;
         }
+#undef COMB
     }
 }
 
