@@ -169,7 +169,8 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
                     m2 = d->mask[j * T + t - 1] * d->mask[j * T + t - 1];
                 /* float targets (single precision, rank one): half the DRAM bytes */
                 const float *tgf =
-                    R == 1 && w->single_math && w->tgf && w->tgf_of == d->targets ? w->tgf : NULL;
+                    R == 1 && w->single_math && w->tgf && w->tgf_of == d->targets ? w->tgf
+                                                                                  : NULL;
                 if (b + 1 < B) { /* the next trial's target row is a separate DRAM stream */
                     size_t next = (w->idx[b + 1] * T + t - 1) * N;
                     if (tgf)
@@ -181,20 +182,11 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
                 double sq;
                 if (r1) { /* and dn, dm and a_t in the same pass (lint_bptt_row_rank1) */
                     double ca = dm->c_rec * w->A[t * B + b], mdot;
-                    lint_row1 row = {.r = r,
-                                     .tg = tg,
-                                     .w = mk,
-                                     .nrow = w->nT,
-                                     .mrow = w->mT,
+                    lint_row1 row = {.r = r, .tg = tg, .w = mk, .nrow = w->nT, .mrow = w->mT,
                                      .tgf = tgf ? tgf + (j * T + t - 1) * N : NULL,
-                                     .dn = Dn + b * N,
-                                     .c = cg * m2,
-                                     .cn = ca,
-                                     .keep = 1.0 - alpha,
-                                     .ca = ca,
-                                     .ak = alpha * w->K[(t - 1) * B + b],
-                                     .out = dl,
-                                     .gn = gnT,
+                                     .dn = Dn + b * N, .c = cg * m2, .cn = ca,
+                                     .keep = 1.0 - alpha, .ca = ca,
+                                     .ak = alpha * w->K[(t - 1) * B + b], .out = dl, .gn = gnT,
                                      .gm = gmT};
                     sq = lint_bptt_row_rank1(N, &row, &mdot);
                     w->A[(t - 1) * B + b] = alpha * mdot;
@@ -224,7 +216,8 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
                     lint_act_grad_mul(psi_act, p, gp, dl, N, 1);
                 }
             }
-            if (t >= 1 && w->single && !full_t) lint_to_float(dl, w->Df + (t - 1) * BN + b * N, N);
+            if (t >= 1 && w->single && !full_t)
+                lint_to_float(dl, w->Df + (t - 1) * BN + b * N, N);
             if (t >= 1) {
                 /* a_t = alpha m^T delta_t (A[t-1], used at step t-1); dm += alpha delta_t
                  * kappa_{t-1}^T; dW_in += alpha u_{t-1} delta_t^T -- all while delta_t is in L1 */
@@ -248,7 +241,8 @@ lrnn_status lrnn_lint_backward(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, cons
             }
     } else if (trains(l, "wrec") && w->single) { /* dwrec in float (Wf is free now) */
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)N, (int)N, TB,
-                    (float)(alpha * dm->c_rec), w->Df, (int)N, w->Rf, (int)N, 0.0f, w->Wf, (int)N);
+                    (float)(alpha * dm->c_rec), w->Df, (int)N, w->Rf, (int)N, 0.0f, w->Wf,
+                    (int)N);
         for (size_t i = 0; i < N * N; i++)
             g.wrec[i] = w->Wf[i]; /* the products read their packed copies of wrec */
     } else if (trains(l, "wrec")) {
@@ -306,13 +300,13 @@ static size_t chunk_trials(const lrnn_lint_work *w) {
     return c < 1 ? 1 : c;
 }
 
-lrnn_status lrnn_lint_gradient(lrnn_lint_work *w, const lrnn_lint_rnn *rnn, const lrnn_lint_data *d,
-                               const size_t *idx, size_t B, lrnn_lint_noise noise, double *loss,
-                               double *grad) {
+lrnn_status lrnn_lint_gradient(lrnn_lint_work *w, const lrnn_lint_rnn *rnn,
+                               const lrnn_lint_data *d, const size_t *idx, size_t B,
+                               lrnn_lint_noise noise, double *loss, double *grad) {
     if (!d->targets) return lrnn_fail(LRNN_ERR_ARG, "LINT gradient: the data have no targets");
     if (B < 1 || B > w->Bmax)
-        return lrnn_fail(LRNN_ERR_ARG, "LINT gradient: batch of %zu trials, workspace holds %zu", B,
-                         w->Bmax);
+        return lrnn_fail(LRNN_ERR_ARG, "LINT gradient: batch of %zu trials, workspace holds %zu",
+                         B, w->Bmax);
     w->B = B; /* for chunk_trials */
     size_t chunk = chunk_trials(w), total = rnn->layout.total;
     double sum = 0.0;

@@ -52,19 +52,17 @@ typedef struct lint_row1 {
     double *out, *gn, *gm;
 } lint_row1;
 double lint_bptt_row_rank1(size_t n, const lint_row1 *a, double *mdot);
-/* One BPTT row of a full-rank tanh network in single precision at 1 <= t < T, its features
- * being its rates (psi = phi = tanh): with sf the float product row c_rec alpha (delta_{t+1}
- * wrec) and gp_i = cg gp_i the readout gradient (one output: cg = c_out g_b, gp = W_out),
- *   a_i = (1 - r_i^2) sf_i,  delta_i = keep dn_i + a_i + (1 - r_i^2) cg gp_i,
- *   db_i += a_i (db NULL: the bias does not train),  df_i = (float) delta_i,
- * one pass instead of the general path's six (kernels.c). */
-/* The forward row of the same network in one pass: with sf the float product row,
- *   xn_i = sf_i + sum_k c_k rows_k,i,  rn_i = tanh(xn_i + b_i) in float,  rf_i = (float) rn_i
- * for 1 <= K <= 4 terms (the leak, the inputs, the noise); false (nothing written) for other K
- * (kernels.c). */
+/* The rows of a full-rank tanh network in single precision whose features are its rates
+ * (psi = phi), each one pass instead of several (kernels.c). sf is the float product row.
+ * Forward: xn_i = sf_i + sum_k c_k rows_k,i for 1 <= K <= 4 terms (leak, inputs, noise),
+ * rn_i = tanh(xn_i + b_i) in float, rf_i = (float) rn_i; false (nothing written) for other K. */
 bool lint_forward_row_full(size_t n, const float *sf, size_t K, const double *c,
                            const double *const *rows, const double *b, double *xn, double *rn,
                            float *rf);
+/* BPTT at 1 <= t < T, with sf = c_rec alpha (delta_{t+1} wrec) and the readout gradient
+ * cg gp_i (one output: cg = c_out g_b, gp = W_out; several: cg = 1, gp the gradient row):
+ *   a_i = (1 - r_i^2) sf_i,  delta_i = keep dn_i + a_i + (1 - r_i^2) cg gp_i,
+ *   db_i += a_i (db NULL: the bias does not train),  df_i = (float) delta_i. */
 void lint_bptt_row_full(size_t n, const double *r, const float *sf, const double *dn, double keep,
                         double cg, const double *gp, double *db, double *out, float *df);
 void lint_prefetch_bytes(const void *p, size_t bytes);
@@ -91,38 +89,38 @@ struct lrnn_lint_work {
     lint_dims d;
     size_t Bmax, T, B;
     int have_targets, fresh, psi_alias; /* psi(x_{t+1}) equals r_{t+1} (kept in Rt) */
-    double *X;    /* (T+1) x B x N: states; the backward pass overwrites x_t with delta_t */
-    double *Rt;   /* (T+1) x B x N: r_t (r_0 = phi(x_0)) */
-    double *P;    /* T x B x N: readout features psi(x_{t+1}) when not aliased */
-    double *Y;    /* T x B x O: outputs (dense readout) */
-    double *G;    /* T x B x O: dloss/dy (dense readout) */
-    double *K;    /* T x B x R: kappa_t = c_rec n^T r_t (low rank) */
-    double *A;    /* T x B x R: a_{t+1} = alpha m^T delta_{t+1} (low rank) */
-    double *Uin;  /* T x B x U: inputs gathered time-major */
-    double *Win;  /* U x N effective input weights */
-    double *Wout; /* N x O effective readout */
-    double *gW;   /* U x N or N x O scratch for effective-weight gradients */
-    double *gr;   /* B x N: dloss/dr_t (the forward pass's noise row) */
-    double *gp;   /* B x N: dloss/d(readout features) */
-    double *nT;   /* R x N: n^T (low rank) */
-    double *mT;   /* R x N: m^T (low rank) */
-    double *wt;   /* B: 1 / (B_loss O sum_t M_bt0) */
-    size_t Bloss; /* B_loss, the minibatch of the loss normaliser: B, or the whole minibatch
-                     when lrnn_lint_gradient runs it in chunks */
-    double *gsum; /* layout total: gradient summed over chunks (lrnn_lint_gradient) */
-    size_t chunk; /* trials per chunk of lrnn_lint_gradient; 0: sized for L2 (tests set it) */
+    double *X;     /* (T+1) x B x N: states; the backward pass overwrites x_t with delta_t */
+    double *Rt;    /* (T+1) x B x N: r_t (r_0 = phi(x_0)) */
+    double *P;     /* T x B x N: readout features psi(x_{t+1}) when not aliased */
+    double *Y;     /* T x B x O: outputs (dense readout) */
+    double *G;     /* T x B x O: dloss/dy (dense readout) */
+    double *K;     /* T x B x R: kappa_t = c_rec n^T r_t (low rank) */
+    double *A;     /* T x B x R: a_{t+1} = alpha m^T delta_{t+1} (low rank) */
+    double *Uin;   /* T x B x U: inputs gathered time-major */
+    double *Win;   /* U x N effective input weights */
+    double *Wout;  /* N x O effective readout */
+    double *gW;    /* U x N or N x O scratch for effective-weight gradients */
+    double *gr;    /* B x N: dloss/dr_t (the forward pass's noise row) */
+    double *gp;    /* B x N: dloss/d(readout features) */
+    double *nT;    /* R x N: n^T (low rank) */
+    double *mT;    /* R x N: m^T (low rank) */
+    double *wt;    /* B: 1 / (B_loss O sum_t M_bt0) */
+    size_t Bloss;  /* B_loss, the minibatch of the loss normaliser: B, or the whole minibatch
+                      when lrnn_lint_gradient runs it in chunks */
+    double *gsum;  /* layout total: gradient summed over chunks (lrnn_lint_gradient) */
+    size_t chunk;  /* trials per chunk of lrnn_lint_gradient; 0: sized for L2 (tests set it) */
     /* Single precision (lrnn_lint_work_set_single): tanh and noise in float (single_math, any
      * network);
      * for full rank (single) the N x N GEMMs take float copies of their operands and add their
      * float results into the double state. */
     int single_math;
-    float *tgf;           /* trials x T x N: float copy of tgf_of (lint_work_targets_single) */
-    const double *tgf_of; /* the targets it copies */
+    float *tgf;             /* trials x T x N: float copy of tgf_of (lint_work_targets_single) */
+    const double *tgf_of;   /* the targets it copies */
     int single;
-    float *Rf; /* (T+1) x B x N: r_t */
-    float *Df; /* T x B x N: delta_t, t = 1..T */
-    float *Wf; /* N x N: wrec, then the float dwrec */
-    float *Sf; /* B x N: a product's result */
+    float *Rf;  /* (T+1) x B x N: r_t */
+    float *Df;  /* T x B x N: delta_t, t = 1..T */
+    float *Wf;  /* N x N: wrec, then the float dwrec */
+    float *Sf;  /* B x N: a product's result */
     /* the per-step products with wrec packed once per forward pass (core/packed_gemm.h):
      * r_t wrec^T (forward) and delta_{t+1} wrec (backward), made for B rows and the scale
      * alpha c_rec */
