@@ -104,8 +104,9 @@ static double check_case(const gcase *gc) {
     for (size_t chunk = 0; chunk <= 2; chunk++) {
         double lc = 0.0;
         w->chunk = chunk;
-        assert_int_equal(
-            lrnn_lint_gradient(w, rnn, &d, idx, B, (lrnn_lint_noise){17, 3}, &lc, gchunk), LRNN_OK);
+        assert_int_equal(lrnn_lint_gradient(w, rnn, &d, idx, B, (lrnn_lint_noise){17, 3}, &lc,
+                                            gchunk),
+                         LRNN_OK);
         assert_true(fabs(lc - loss0) <= 1e-13 * loss0);
         for (size_t i = 0; i < l->total; i++)
             assert_true(fabs(gchunk[i] - grad[i]) <= 1e-12 * (fabs(grad[i]) + 1e-12));
@@ -125,13 +126,14 @@ static double check_case(const gcase *gc) {
                          LRNN_OK);
         assert_int_equal(lrnn_lint_work_set_single(w, true), LRNN_OK);
         assert_int_equal(lint_work_targets_single(w, rnn, &d), LRNN_OK); /* rank-one students */
-        assert_int_equal(
-            lrnn_lint_gradient(w, rnn, &d, idx, B, (lrnn_lint_noise){17, 3}, &lf, gchunk), LRNN_OK);
+        assert_int_equal(lrnn_lint_gradient(w, rnn, &d, idx, B, (lrnn_lint_noise){17, 3}, &lf,
+                                            gchunk),
+                         LRNN_OK);
         rnn->c.noise_std = sigma;
         for (size_t i = 0; i < l->total; i++)
             num += (gchunk[i] - gd[i]) * (gchunk[i] - gd[i]), den += gd[i] * gd[i];
-        print_message("%-28s single precision: gradient error %.1e, loss error %.1e\n", gc->name,
-                      sqrt(num / den), fabs(lf - ld) / ld);
+        print_message("%-28s single precision: gradient error %.1e, loss error %.1e\n",
+                      gc->name, sqrt(num / den), fabs(lf - ld) / ld);
         assert_true(sqrt(num / den) < 1e-5 && fabs(lf - ld) < 1e-5 * ld);
         assert_true(num > 0.0); /* the float path was taken */
         assert_int_equal(lrnn_lint_work_set_single(w, false), LRNN_OK);
@@ -389,14 +391,10 @@ static void test_bad_inputs(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_low_rank),
-        cmocka_unit_test(test_full_rank),
-        cmocka_unit_test(test_identity_readout),
-        cmocka_unit_test(test_variants),
-        cmocka_unit_test(test_trainable_flags),
-        cmocka_unit_test(test_tanh_accuracy),
-        cmocka_unit_test(test_tanh_single_accuracy),
-        cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_low_rank),         cmocka_unit_test(test_full_rank),
+        cmocka_unit_test(test_identity_readout), cmocka_unit_test(test_variants),
+        cmocka_unit_test(test_trainable_flags),  cmocka_unit_test(test_tanh_accuracy),
+        cmocka_unit_test(test_tanh_single_accuracy), cmocka_unit_test(test_bad_inputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
