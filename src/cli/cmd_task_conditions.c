@@ -40,6 +40,7 @@
 #include "lrnn/rng.h"
 #include "lrnn/task.h"
 #include "options.h"
+#include "text_file.h"
 #include "task_conditions.h"
 
 /* Spike and gain streams: "spk" in ASCII, apart from rng.h's purposes, the task's and the
@@ -162,11 +163,12 @@ static lrnn_status save_npy(const char *dir, const char *name, const double *dat
 }
 
 static lrnn_status save_conditions_csv(const char *dir, const condition *c) {
-    char path[4300], *text = NULL;
-    size_t size = 0;
+    char path[4300];
     snprintf(path, sizeof path, "%s/conditions.csv", dir);
-    FILE *f = open_memstream(&text, &size);
-    if (!f) return lrnn_fail(LRNN_ERR_NOMEM, "%s: cannot build the CSV text", path);
+    cli_text t;
+    lrnn_status s = cli_text_begin(&t, path);
+    if (s) return s;
+    FILE *f = t.f;
     /* spec 6's columns (idx = row of data.npy), then the trials averaged and the split */
     fprintf(f, "idx,correct,stim_dir_lvl,stim_col_lvl,context,stim_dir,stim_col,choice,ntrials,"
                "test\n");
@@ -174,13 +176,7 @@ static lrnn_status save_conditions_csv(const char *dir, const condition *c) {
         fprintf(f, "%d,1,%d,%d,%d,%.17g,%.17g,%g,%zu,%d\n", i, c[i].dir_lvl, c[i].col_lvl,
                 c[i].context, c[i].stim_dir, c[i].stim_col, c[i].choice, c[i].correct_trials,
                 c[i].test);
-    if (fclose(f) != 0) {
-        free(text);
-        return lrnn_fail(LRNN_ERR_NOMEM, "%s: cannot build the CSV text", path);
-    }
-    lrnn_status s = lrnn_file_write_atomic(path, text, size);
-    free(text);
-    return s;
+    return cli_text_commit(&t, path);
 }
 
 /* Rows of the conditions with test == want, of X (CONDITIONS x T x W) into out. */

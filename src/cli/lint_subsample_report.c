@@ -9,6 +9,7 @@
 #include "lint_subsample.h"
 #include "lrnn/io.h"
 #include "lrnn/plot.h"
+#include "text_file.h"
 
 static const char *model_name[SUBS_MODELS] = {"low_rank", "full_rank"};
 
@@ -89,10 +90,10 @@ void subs_print_table(FILE *f, const subs_summary *s, const double *fractions, i
 }
 
 lrnn_status subs_write_csv(const char *path, const subs_summary *s, const subs_draw *d, size_t nd) {
-    char *text = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&text, &size);
-    if (!f) return lrnn_fail(LRNN_ERR_NOMEM, "%s: cannot build the CSV text", path);
+    cli_text t;
+    lrnn_status st = cli_text_begin(&t, path);
+    if (st) return st;
+    FILE *f = t.f;
     fprintf(f, "p,neurons,draw,model,rank,r2,r2_median_neuron,accuracy,teacher_accuracy_restricted,"
                "best_loss,epochs_run,seconds\n");
     for (size_t i = 0; i < nd; i++)
@@ -105,13 +106,7 @@ lrnn_status subs_write_csv(const char *path, const subs_summary *s, const subs_d
                     m == SUBS_LOW_RANK ? (size_t)s->rank : d[i].units, x->r2, x->r2_median,
                     x->accuracy, d[i].teacher_accuracy, x->best_loss, x->epochs_run, x->seconds);
         }
-    if (fclose(f) != 0) {
-        free(text);
-        return lrnn_fail(LRNN_ERR_NOMEM, "%s: cannot build the CSV text", path);
-    }
-    lrnn_status st = lrnn_file_write_atomic(path, text, size);
-    free(text);
-    return st;
+    return cli_text_commit(&t, path);
 }
 
 /* A JSON number, or null for NaN / Inf (JSON has no such numbers). */

@@ -8,6 +8,7 @@
 #include "lint_sweep.h"
 #include "lrnn/io.h"
 #include "lrnn/plot.h"
+#include "text_file.h"
 
 const char *sweep_method_name(sweep_method m) {
     static const char *names[SWEEP_METHODS] = {"fit", "trunc", "nlr", "lr"};
@@ -91,10 +92,10 @@ json_t *sweep_json(const sweep_summary *s, const sweep_row *rows, size_t count) 
 }
 
 lrnn_status sweep_write_csv(const char *path, const sweep_row *rows, size_t count) {
-    char *text = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&text, &size);
-    if (!f) return lrnn_fail(LRNN_ERR_NOMEM, "%s: cannot build the CSV text", path);
+    cli_text t;
+    lrnn_status s = cli_text_begin(&t, path);
+    if (s) return s;
+    FILE *f = t.f;
     fprintf(f, "rank,method,r2_rates,r2_rates_median_neuron,r2_states,accuracy,task_loss,"
                "fit_seconds,onestep_r2,diverged\n");
     for (size_t i = 0; i < count; i++) {
@@ -104,13 +105,7 @@ lrnn_status sweep_write_csv(const char *path, const sweep_row *rows, size_t coun
                 sweep_method_name(r->method), r->r2_rates, r->r2_rates_median, r->r2_states,
                 r->accuracy, r->task_loss, r->fit_seconds, r->onestep_r2, r->diverged ? 1 : 0);
     }
-    if (fclose(f) != 0) {
-        free(text);
-        return lrnn_fail(LRNN_ERR_NOMEM, "%s: cannot build the CSV text", path);
-    }
-    lrnn_status s = lrnn_file_write_atomic(path, text, size);
-    free(text);
-    return s;
+    return cli_text_commit(&t, path);
 }
 
 /* R2 below this is drawn at the edge: the truncated and regression networks can reach R2 of
