@@ -167,6 +167,8 @@ static void gradients_match_finite_differences(void **state) {
     c = base();
     c.activation = LRNN_ACT_IDENTITY, c.obs_nonlin = LRNN_G_SOFTPLUS;
     cases[n++] = (grad_case){"bootstrap identity, Gaussian softplus", c, boot, 0, false};
+    c.obs_nonlin = LRNN_G_RELU;
+    cases[n++] = (grad_case){"bootstrap identity, Gaussian ReLU link", c, boot, 0.2, false};
 
     /* forward-prediction tails: bootstrap steps without resampling after the proposal's */
     lrnn_smc_params opt_tail = opt, boot_tail = boot;

@@ -1,6 +1,7 @@
 /* Ancestor draws from (detached) log weights (spec 3.2). */
 #include <math.h>
 
+#include "core/vmath.h"
 #include "infer/smc_internal.h"
 
 double smc_logsumexp(size_t K, const double *x) {
@@ -13,13 +14,16 @@ double smc_logsumexp(size_t K, const double *x) {
     return hi + log(s);
 }
 
+/* The K exponentials as one vm_exp over the shifted values: this runs every step of every
+ * trial, and K libm calls took 5% of the continuous epoch. */
 double smc_normalise(size_t K, const double *x, double *prob) {
     double hi = -INFINITY;
-    for (size_t k = 0; k < K; k++)
-        if (x[k] > hi) hi = x[k];
+    for (size_t k = 0; k < K; k++) hi = x[k] > hi ? x[k] : hi;
     if (!isfinite(hi)) return hi;
+    for (size_t k = 0; k < K; k++) prob[k] = x[k] - hi;
+    vm_exp(K, prob, prob); /* libmvec: one vector call instead of K libm calls */
     double s = 0.0;
-    for (size_t k = 0; k < K; k++) s += prob[k] = exp(x[k] - hi);
+    for (size_t k = 0; k < K; k++) s += prob[k];
     for (size_t k = 0; k < K; k++) prob[k] /= s;
     return hi + log(s);
 }
