@@ -546,7 +546,16 @@ static void draw_noise(trial_ctx *c, lrnn_rng *rng) {
 }
 
 /* Forward filter of one trial; returns sum_t L_t in *total. */
-static lrnn_status trial_forward(trial_ctx *c, uint64_t seed, uint64_t draw, double *total) {
+/* The per-trial drivers (everything inlined into them: the proposals' per-particle R x R
+ * algebra, weights, resampling bookkeeping) compiled for AVX-512, AVX2 and the baseline; ISO C
+ * without contraction, so every instance rounds alike. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TRIAL_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define TRIAL_CLONES
+#endif
+
+TRIAL_CLONES static lrnn_status trial_forward(trial_ctx *c, uint64_t seed, uint64_t draw, double *total) {
     const smc_pass *P = c->pass;
     size_t R = P->R, K = P->K, S = P->kp.S, T = c->T;
     const double logK = log((double)K);
@@ -897,7 +906,23 @@ static void inputs_backward(trial_ctx *c) {
         }
 }
 
-static lrnn_status trial_backward(trial_ctx *c, double scale) {
+/* Zbar_prev[anc[k]] += Ztbar[k] (K rows of R). Resampled ancestors come in runs of one index
+ * (systematic resampling sorts them): a run is summed in registers, in the same order as one
+ * row at a time, and stored once, instead of a chain of dependent loads and stores. */
+ROWS_INLINE void scatter_to_ancestors(size_t R, size_t K, const int *anc, const double *Ztbar,
+                                      double *Zbar_prev) {
+    for (size_t k = 0; k < K;) {
+        double *dst = Zbar_prev + (size_t)anc[k] * R, acc[64];
+        for (size_t a = 0; a < R; a++) acc[a] = dst[a];
+        size_t j = k;
+        for (; j < K && anc[j] == anc[k]; j++)
+            for (size_t a = 0; a < R; a++) acc[a] += Ztbar[j * R + a];
+        for (size_t a = 0; a < R; a++) dst[a] = acc[a];
+        k = j;
+    }
+}
+
+TRIAL_CLONES static lrnn_status trial_backward(trial_ctx *c, double scale) {
     const smc_pass *P = c->pass;
     size_t R = P->R, K = P->K, N = P->N, U = P->U, X = P->X, T = c->T, S = P->kp.S;
     tape *tp = c->t;
@@ -956,11 +981,8 @@ static lrnn_status trial_backward(trial_ctx *c, double scale) {
         const double *Zt = tp->zt + t * K * R;
         smc_transition_backward(P, tp->units, K, Zt, U ? tp->cin + (t - 1) * S : NULL, Mubar,
                                 tp->ztbar, U ? tp->cinbar + (t - 1) * S : NULL, &c->adj);
-        double *Zbar_prev = tp->zbar + (t - 1) * K * R;
-        for (size_t k = 0; k < K; k++) {
-            double *dst = Zbar_prev + (size_t)c->anc[t * K + k] * R;
-            for (size_t a = 0; a < R; a++) dst[a] += tp->ztbar[k * R + a];
-        }
+        BY_RANK(R, scatter_to_ancestors, K, c->anc + t * K, tp->ztbar,
+                tp->zbar + (t - 1) * K * R);
     }
     inputs_backward(c);
     if (P->sp.proposal == LRNN_PROPOSAL_ENCODER) {
