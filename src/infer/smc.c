@@ -28,6 +28,16 @@
 
 static const double LOG_2PI = 1.8378770664093454836;
 
+/* The per-trial drivers and the proposals' per-step functions (the per-particle R x R algebra,
+ * weights, resampling bookkeeping) compiled for AVX-512, AVX2 and the baseline; ISO C without
+ * contraction, so every instance rounds alike. (The proposals get their own clones: gcc does
+ * not inline them into the drivers' clones.) */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TRIAL_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define TRIAL_CLONES
+#endif
+
 /* Per-thread storage for one trial (sized for max_T steps). */
 typedef struct tape {
     double *z, *zt, *mup;   /* T x K x R: samples, resampled predecessors, transition means */
@@ -472,7 +482,7 @@ ROWS_INLINE void optimal_particles_sample(size_t R, const kalman *ks, const doub
     }
 }
 
-static lrnn_status proposal_forward(trial_ctx *c, size_t t) {
+TRIAL_CLONES static lrnn_status proposal_forward(trial_ctx *c, size_t t) {
     const smc_pass *P = c->pass;
     size_t R = P->R, K = P->K, X = P->X;
     const uint8_t *obs = mask_row(c, t);
@@ -546,15 +556,6 @@ static void draw_noise(trial_ctx *c, lrnn_rng *rng) {
 }
 
 /* Forward filter of one trial; returns sum_t L_t in *total. */
-/* The per-trial drivers (everything inlined into them: the proposals' per-particle R x R
- * algebra, weights, resampling bookkeeping) compiled for AVX-512, AVX2 and the baseline; ISO C
- * without contraction, so every instance rounds alike. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define TRIAL_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define TRIAL_CLONES
-#endif
-
 TRIAL_CLONES static lrnn_status trial_forward(trial_ctx *c, uint64_t seed, uint64_t draw, double *total) {
     const smc_pass *P = c->pass;
     size_t R = P->R, K = P->K, S = P->kp.S, T = c->T;
@@ -790,8 +791,8 @@ ROWS_INLINE void optimal_particles_backward(size_t R, const optimal_particles_t 
     }
 }
 
-static void optimal_backward(trial_ctx *c, size_t t, const double *omega, double *Mubar,
-                             lrnn_status *st) {
+TRIAL_CLONES static void optimal_backward(trial_ctx *c, size_t t, const double *omega,
+                                          double *Mubar, lrnn_status *st) {
     const smc_pass *P = c->pass;
     size_t R = P->R, K = P->K, X = P->X, U = P->U;
     const uint8_t *obs = mask_row(c, t);
