@@ -16,7 +16,7 @@ double smc_logsumexp(size_t K, const double *x) {
 
 /* The K exponentials as one vm_exp over the shifted values: this runs every step of every
  * trial, and K libm calls took 5% of the continuous epoch. */
-double smc_normalise(size_t K, const double *x, double *prob) {
+SMC_CLONES double smc_normalise(size_t K, const double *x, double *prob) {
     double hi = -INFINITY;
     for (size_t k = 0; k < K; k++) hi = x[k] > hi ? x[k] : hi;
     if (!isfinite(hi)) return hi;
@@ -39,7 +39,7 @@ static int search(size_t K, const double *cdf, double p) {
     return (int)lo;
 }
 
-void smc_resample(lrnn_resample kind, size_t K, const double *prob, const double *u01, int *anc,
+SMC_CLONES void smc_resample(lrnn_resample kind, size_t K, const double *prob, const double *u01, int *anc,
                   double *cdf) {
     double acc = 0.0;
     for (size_t k = 0; k < K; k++) {

@@ -28,16 +28,6 @@
 
 static const double LOG_2PI = 1.8378770664093454836;
 
-/* The per-trial drivers and the proposals' per-step functions (the per-particle R x R algebra,
- * weights, resampling bookkeeping) compiled for AVX-512, AVX2 and the baseline; ISO C without
- * contraction, so every instance rounds alike. (The proposals get their own clones: gcc does
- * not inline them into the drivers' clones.) */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define TRIAL_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define TRIAL_CLONES
-#endif
-
 /* Per-thread storage for one trial (sized for max_T steps). */
 typedef struct tape {
     double *z, *zt, *mup;   /* T x K x R: samples, resampled predecessors, transition means */
@@ -482,7 +472,7 @@ ROWS_INLINE void optimal_particles_sample(size_t R, const kalman *ks, const doub
     }
 }
 
-TRIAL_CLONES static lrnn_status proposal_forward(trial_ctx *c, size_t t) {
+SMC_CLONES static lrnn_status proposal_forward(trial_ctx *c, size_t t) {
     const smc_pass *P = c->pass;
     size_t R = P->R, K = P->K, X = P->X;
     const uint8_t *obs = mask_row(c, t);
@@ -556,7 +546,7 @@ static void draw_noise(trial_ctx *c, lrnn_rng *rng) {
 }
 
 /* Forward filter of one trial; returns sum_t L_t in *total. */
-TRIAL_CLONES static lrnn_status trial_forward(trial_ctx *c, uint64_t seed, uint64_t draw, double *total) {
+SMC_CLONES static lrnn_status trial_forward(trial_ctx *c, uint64_t seed, uint64_t draw, double *total) {
     const smc_pass *P = c->pass;
     size_t R = P->R, K = P->K, S = P->kp.S, T = c->T;
     const double logK = log((double)K);
@@ -632,7 +622,8 @@ static void add_outer_lower(size_t R, double scale, const double *x, const doubl
 
 /* Backward of log p(y_t | z) at the sampled particles (bootstrap and encoder proposals): the
  * adjoints of z_t accumulate in zbar_t, and the readout's in adj. */
-static void sampled_observation_backward(trial_ctx *c, size_t t, const double *omega) {
+SMC_CLONES static void sampled_observation_backward(trial_ctx *c, size_t t,
+                                                    const double *omega) {
     const smc_pass *P = c->pass;
     size_t R = P->R, K = P->K, X = P->X, U = P->U;
     const uint8_t *obs = mask_row(c, t);
@@ -791,7 +782,7 @@ ROWS_INLINE void optimal_particles_backward(size_t R, const optimal_particles_t 
     }
 }
 
-TRIAL_CLONES static void optimal_backward(trial_ctx *c, size_t t, const double *omega,
+SMC_CLONES static void optimal_backward(trial_ctx *c, size_t t, const double *omega,
                                           double *Mubar, lrnn_status *st) {
     const smc_pass *P = c->pass;
     size_t R = P->R, K = P->K, X = P->X, U = P->U;
@@ -923,7 +914,7 @@ ROWS_INLINE void scatter_to_ancestors(size_t R, size_t K, const int *anc, const 
     }
 }
 
-TRIAL_CLONES static lrnn_status trial_backward(trial_ctx *c, double scale) {
+SMC_CLONES static lrnn_status trial_backward(trial_ctx *c, double scale) {
     const smc_pass *P = c->pass;
     size_t R = P->R, K = P->K, N = P->N, U = P->U, X = P->X, T = c->T, S = P->kp.S;
     tape *tp = c->t;

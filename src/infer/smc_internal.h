@@ -8,6 +8,15 @@
 #include "lrnn/smc.h"
 #include "model/internal.h"
 
+/* The SMC bound's per-step functions compiled for AVX-512, AVX2 and the baseline (target
+ * clones; the widest the CPU has runs). ISO C without contraction, so every instance rounds
+ * alike. gcc does not inline a plain function into a clone: each hot function gets its own. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SMC_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define SMC_CLONES
+#endif
+
 /* Optimal-proposal quantities for one observation pattern (information form, R x R):
  *   P = Sigma^-1,  M = H_o^T D_o^-1 H_o,  J = P + M = L_J L_J^T,
  *   Q = J^-1 (proposal covariance),  W = L_J^-T (W W^T = Q, the sampling factor),

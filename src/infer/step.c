@@ -12,15 +12,6 @@
 #include "infer/rows.h"
 #include "infer/smc_internal.h"
 
-/* The readout's loops (40 channels x 64 particles a step for the spiking tutorial) compiled for
- * AVX-512, AVX2 and the baseline; the widest the CPU has runs. ISO C without contraction, so
- * every instance rounds alike. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define STEP_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define STEP_CLONES
-#endif
-
 /* In place: G <- G . dphi/dx; hbar += G_in . dphi/dh (per row, summed). */
 ROWS_INLINE void activation_backward_rows(lrnn_activation act, size_t count, size_t N,
                                           const double *restrict h, const double *restrict x,
@@ -174,7 +165,7 @@ ROWS_INLINE void readout_pre(const smc_pass *pass, size_t K, const double *Z,
     BY_RANK(pass->R, readout_rows, pass, K, Z, cin, v, Pre, work);
 }
 
-STEP_CLONES
+SMC_CLONES
 void smc_observation_forward(const smc_pass *pass, size_t K, const double *Z, const double *cin,
                              const double *v, double *Yhat, double *Dg, double *work) {
     readout_pre(pass, K, Z, cin, v, Yhat, work);
@@ -250,7 +241,7 @@ ROWS_INLINE void currents_rows(size_t R, const smc_pass *pass, size_t K, const d
     for (size_t k = 0; k < K; k++) rows_combine(R, N, Z + k * R, pass->mT, cin, work + k * N);
 }
 
-STEP_CLONES
+SMC_CLONES
 void smc_observation_backward(const smc_pass *pass, size_t K, const double *Z, const double *cin,
                               const double *v, const double *Yhatbar, const double *Dg,
                               double *Zbar, double *cinbar, double *vbar, smc_adjoint *adj,
