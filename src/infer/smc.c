@@ -546,6 +546,14 @@ static void draw_noise(trial_ctx *c, lrnn_rng *rng) {
 }
 
 /* Forward filter of one trial; returns sum_t L_t in *total. */
+/* Zt[k] = Zprev[anc[k]] (K rows of R): with R a constant, moves instead of a memcpy call per
+ * particle. */
+ROWS_INLINE void gather_ancestors(size_t R, size_t K, const int *anc, const double *Zprev,
+                                  double *Zt) {
+    for (size_t k = 0; k < K; k++)
+        for (size_t a = 0; a < R; a++) Zt[k * R + a] = Zprev[(size_t)anc[k] * R + a];
+}
+
 SMC_CLONES static lrnn_status trial_forward(trial_ctx *c, uint64_t seed, uint64_t draw, double *total) {
     const smc_pass *P = c->pass;
     size_t R = P->R, K = P->K, S = P->kp.S, T = c->T;
@@ -568,8 +576,7 @@ SMC_CLONES static lrnn_status trial_forward(trial_ctx *c, uint64_t seed, uint64_
         } else {
             double *Zt = c->t->zt + t * K * R;
             const double *Zprev = c->t->z + (t - 1) * K * R;
-            for (size_t k = 0; k < K; k++)
-                memcpy(Zt + k * R, Zprev + (size_t)c->anc[t * K + k] * R, R * sizeof *Zt);
+            BY_RANK(R, gather_ancestors, K, c->anc + t * K, Zprev, Zt);
             smc_transition_forward(P, c->t->units, K, Zt, P->U ? c->t->cin + (t - 1) * S : NULL,
                                    Mup);
         }
