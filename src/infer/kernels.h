@@ -151,6 +151,38 @@ KT_INLINE vec KT_NAME(combine)(size_t R, size_t S, const double *c, const double
  * registers; larger ranks take several passes (recomputing x and phi). */
 #define KT_RB 4
 
+/* out[p KT_RB + r] = lanes_sum of acc[p][r] (acc: P x KT_RB x KT_NV vectors) for p < P, r < rb.
+ * With 8-lane vectors (AVX-512) four sums at a time go through shuffles, one add per level of
+ * lanes_sum's tree for all four, instead of a store and seven scalar adds per sum; the tree
+ * and so the result are the same. */
+KT_INLINE void KT_NAME(lanes_sums)(size_t P, size_t rb, const vec *acc, double *out) {
+#if KT_VW == 8
+    typedef long long KT_NAME(idx) __attribute__((vector_size(64)));
+#define KT_SHUF(a, b, ...) __builtin_shuffle(a, b, (KT_NAME(idx)){__VA_ARGS__})
+    /* groups of four (row indices into acc): both particles' rows 0, 1 when rb <= 2, else each
+     * particle's rows 0..3 (rows past rb are zeros, their sums unused) */
+    size_t groups = rb <= 2 ? 1 : P, at[2][4] = {{0, 1, KT_RB, KT_RB + 1}, {KT_RB, KT_RB + 1}};
+    if (rb > 2)
+        for (size_t g = 0; g < groups; g++)
+            for (size_t l = 0; l < 4; l++) at[g][l] = g * KT_RB + l;
+    if (P == 1 && rb <= 2) at[0][2] = at[0][0], at[0][3] = at[0][1]; /* no particle 1 */
+    for (size_t g = 0; g < groups; g++) {
+        vec a = acc[at[g][0]], b = acc[at[g][1]], c = acc[at[g][2]], d = acc[at[g][3]];
+        /* l_i + l_{i+4}: [a0..a3 b0..b3], [c0..c3 d0..d3]; then + l_{i+2}; then + l_{i+1} */
+        vec ab = KT_SHUF(a, b, 0, 1, 2, 3, 8, 9, 10, 11) + KT_SHUF(a, b, 4, 5, 6, 7, 12, 13, 14, 15);
+        vec cd = KT_SHUF(c, d, 0, 1, 2, 3, 8, 9, 10, 11) + KT_SHUF(c, d, 4, 5, 6, 7, 12, 13, 14, 15);
+        vec s2 = KT_SHUF(ab, cd, 0, 1, 4, 5, 8, 9, 12, 13) + KT_SHUF(ab, cd, 2, 3, 6, 7, 10, 11, 14, 15);
+        vec s3 = KT_SHUF(s2, s2, 0, 2, 4, 6, 0, 2, 4, 6) + KT_SHUF(s2, s2, 1, 3, 5, 7, 1, 3, 5, 7);
+        for (size_t l = 0; l < 4; l++) out[at[g][l]] = s3[l];
+    }
+#undef KT_SHUF
+#else
+    for (size_t p = 0; p < P; p++)
+        for (size_t r = 0; r < rb; r++)
+            out[p * KT_RB + r] = KT_NAME(lanes_sum)(acc + (p * KT_RB + r) * KT_NV);
+#endif
+}
+
 /* The bodies take P = 1 or 2 particles per pass over the units (P a compile-time constant):
  * two particles share every load of the parameters and every load and store of the adjoint
  * accumulators, which the second particle adds after the first, as a one-at-a-time loop
@@ -181,9 +213,11 @@ KT_INLINE void KT_NAME(forward_block)(size_t R, lrnn_activation act, size_t P,
                                                      acc[p][r][q]);
                 }
             }
+        double sums[2 * KT_RB];
+        KT_NAME(lanes_sums)(P, rb, &acc[0][0][0], sums);
         for (size_t p = 0; p < P; p++)
             for (size_t r = 0; r < rb; r++)
-                Mu[p * R + r0 + r] = kp->a[r0 + r] * z[p][r0 + r] + KT_NAME(lanes_sum)(acc[p][r]);
+                Mu[p * R + r0 + r] = kp->a[r0 + r] * z[p][r0 + r] + sums[p * KT_RB + r];
     }
 }
 
@@ -237,10 +271,11 @@ KT_INLINE void KT_NAME(backward_block)(size_t R, lrnn_activation act, size_t P,
                     KT_NAME(store)(mTbar + row, mtb);
                 }
             }
+        double sums[2 * KT_RB];
+        KT_NAME(lanes_sums)(P, rb, &acc[0][0][0], sums);
         for (size_t p = 0; p < P; p++)
             for (size_t r = 0; r < rb; r++)
-                Zbar[p * R + r0 + r] =
-                    kp->a[r0 + r] * mb[p][r0 + r] + KT_NAME(lanes_sum)(acc[p][r]);
+                Zbar[p * R + r0 + r] = kp->a[r0 + r] * mb[p][r0 + r] + sums[p * KT_RB + r];
     }
     for (size_t p = 0; p < P; p++)
         for (size_t r = 0; r < R; r++) abar[r] += mb[p][r] * z[p][r];

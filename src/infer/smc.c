@@ -420,7 +420,7 @@ static void poisson_loglik(const trial_ctx *c, const double *y, const uint8_t *o
 /* Observation log-likelihoods lw[k] = log p(y_t | yhat_k) of K particles (bootstrap and
  * encoder proposals). Gaussian: the per-channel log d_i are computed once per step into cst
  * (X). */
-static void obs_loglik(const trial_ctx *c, size_t t, const uint8_t *obs, size_t K,
+SMC_CLONES static void obs_loglik(const trial_ctx *c, size_t t, const uint8_t *obs, size_t K,
                        const double *Yhat, double *lw, double *cst) {
     const smc_pass *P = c->pass;
     size_t X = P->X;
