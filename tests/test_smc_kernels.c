@@ -21,7 +21,8 @@
 
 static double *random_array(lrnn_rng *rng, size_t n, size_t live, size_t stride) {
     double *a = aligned_alloc(64, (n * sizeof(double) + 63) / 64 * 64);
-    for (size_t i = 0; i < n; i++) a[i] = i % stride < live ? lrnn_rng_normal(rng) : 0.0;
+    for (size_t i = 0; i < n; i++)
+        a[i] = i % stride < live ? lrnn_rng_normal(rng) : 0.0;
     return a;
 }
 
@@ -52,7 +53,8 @@ static void instances_agree_bit_for_bit(void **state) {
                 for (int v = 0; v < 2; v++) {
                     const smc_kernels *kern = v ? narrow : wide;
                     out[v] = calloc(n_out, sizeof *out[v]);
-                    double *Mu = out[v], *Zbar = Mu + K * R, *table = aligned_alloc(64, rows * S * 8);
+                    double *Mu = out[v], *Zbar = Mu + K * R,
+                           *table = aligned_alloc(64, rows * S * 8);
                     double *cinbar = Zbar + K * R + rows * S, *abar = cinbar + S;
                     memcpy(table, params, (2 * R + 1) * S * sizeof *table);
                     memset(table + (2 * R + 1) * S, 0, (2 * R + 1) * S * sizeof *table);
@@ -62,11 +64,13 @@ static void instances_agree_bit_for_bit(void **state) {
                     free(table);
                 }
                 double scale = 0.0, tol = acts[ai] == LRNN_ACT_TANH ? 1e-13 : 0.0;
-                for (size_t i = 0; i < n_out; i++) scale = fmax(scale, fabs(out[0][i]));
+                for (size_t i = 0; i < n_out; i++)
+                    scale = fmax(scale, fabs(out[0][i]));
                 for (size_t i = 0; i < n_out; i++)
                     if (fabs(out[0][i] - out[1][i]) > tol * scale)
                         fail_msg("R = %zu, activation %zu, inputs %d: output %zu differs "
-                                 "(%.17g vs %.17g)", R, ai, with_cin, i, out[0][i], out[1][i]);
+                                 "(%.17g vs %.17g)",
+                                 R, ai, with_cin, i, out[0][i], out[1][i]);
                 compared++;
                 free(params), free(a), free(Z), free(Mubar), free(cin);
                 free(out[0]), free(out[1]);

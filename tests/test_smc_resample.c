@@ -21,12 +21,15 @@
 /* The definition, on the same normalised cdf as smc_resample builds. */
 static void reference(size_t K, const double *prob, double u, int *anc) {
     double cdf[KMAX], acc = 0.0;
-    for (size_t k = 0; k < K; k++) cdf[k] = acc += prob[k];
-    for (size_t k = 0; k < K; k++) cdf[k] /= acc;
+    for (size_t k = 0; k < K; k++)
+        cdf[k] = acc += prob[k];
+    for (size_t k = 0; k < K; k++)
+        cdf[k] /= acc;
     for (size_t k = 0; k < K; k++) {
         double p = (u + (double)k) / (double)K;
         size_t j = 0;
-        while (j + 1 < K && cdf[j] < p) j++;
+        while (j + 1 < K && cdf[j] < p)
+            j++;
         anc[k] = (int)j;
     }
 }
@@ -57,12 +60,22 @@ static void systematic_matches_definition(void **state) {
         size_t K = sizes[s];
         for (int pattern = 0; pattern < 5; pattern++)
             for (size_t t = 0; t < 40; t++) {
-                for (size_t k = 0; k < K; k++) switch (pattern) {
-                    case 0: prob[k] = lrnn_rng_uniform(&rng); break;           /* spread */
-                    case 1: prob[k] = 1.0; break;                              /* ties */
-                    case 2: prob[k] = k == t % K ? 1.0 : 0.0; break;           /* one left */
-                    case 3: prob[k] = lrnn_rng_uniform(&rng) < 0.7 ? 0.0 : 1.0; break;
-                    default: prob[k] = exp(-30.0 * lrnn_rng_uniform(&rng)); /* skewed */
+                for (size_t k = 0; k < K; k++)
+                    switch (pattern) {
+                    case 0:
+                        prob[k] = lrnn_rng_uniform(&rng);
+                        break; /* spread */
+                    case 1:
+                        prob[k] = 1.0;
+                        break; /* ties */
+                    case 2:
+                        prob[k] = k == t % K ? 1.0 : 0.0;
+                        break; /* one left */
+                    case 3:
+                        prob[k] = lrnn_rng_uniform(&rng) < 0.7 ? 0.0 : 1.0;
+                        break;
+                    default:
+                        prob[k] = exp(-30.0 * lrnn_rng_uniform(&rng)); /* skewed */
                     }
                 if (pattern == 3) prob[t % K] = 0.5; /* never all zero */
                 double u = t < 6 ? us[t] : lrnn_rng_uniform(&rng);

@@ -14,7 +14,8 @@
 
 #include "infer/smc_internal.h"
 
-SMC_CLONES void smc_encoder_sample(size_t R, size_t K, const double *v, const double *mu_e, const double *s,
+SMC_CLONES
+void smc_encoder_sample(size_t R, size_t K, const double *v, const double *mu_e, const double *s,
                         const double *Mup, const double *eps, double *Z, double *lw) {
     double q[64], sq[64], corr = 0.0;
     for (size_t d = 0; d < R; d++) {
@@ -34,7 +35,8 @@ SMC_CLONES void smc_encoder_sample(size_t R, size_t K, const double *v, const do
     }
 }
 
-SMC_CLONES void smc_encoder_backward(size_t R, size_t K, const double *v, const double *mu_e,
+SMC_CLONES
+void smc_encoder_backward(size_t R, size_t K, const double *v, const double *mu_e,
                           const double *s, const double *Mup, const double *eps, const double *Z,
                           const double *om, const double *Zbar, double *Mubar, double *vbar,
                           double *mu_e_bar, double *s_bar) {

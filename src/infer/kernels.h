@@ -169,9 +169,12 @@ KT_INLINE void KT_NAME(lanes_sums)(size_t P, size_t rb, const vec *acc, double *
     for (size_t g = 0; g < groups; g++) {
         vec a = acc[at[g][0]], b = acc[at[g][1]], c = acc[at[g][2]], d = acc[at[g][3]];
         /* l_i + l_{i+4}: [a0..a3 b0..b3], [c0..c3 d0..d3]; then + l_{i+2}; then + l_{i+1} */
-        vec ab = KT_SHUF(a, b, 0, 1, 2, 3, 8, 9, 10, 11) + KT_SHUF(a, b, 4, 5, 6, 7, 12, 13, 14, 15);
-        vec cd = KT_SHUF(c, d, 0, 1, 2, 3, 8, 9, 10, 11) + KT_SHUF(c, d, 4, 5, 6, 7, 12, 13, 14, 15);
-        vec s2 = KT_SHUF(ab, cd, 0, 1, 4, 5, 8, 9, 12, 13) + KT_SHUF(ab, cd, 2, 3, 6, 7, 10, 11, 14, 15);
+        vec ab = KT_SHUF(a, b, 0, 1, 2, 3, 8, 9, 10, 11) +
+                 KT_SHUF(a, b, 4, 5, 6, 7, 12, 13, 14, 15);
+        vec cd = KT_SHUF(c, d, 0, 1, 2, 3, 8, 9, 10, 11) +
+                 KT_SHUF(c, d, 4, 5, 6, 7, 12, 13, 14, 15);
+        vec s2 = KT_SHUF(ab, cd, 0, 1, 4, 5, 8, 9, 12, 13) +
+                 KT_SHUF(ab, cd, 2, 3, 6, 7, 10, 11, 14, 15);
         vec s3 = KT_SHUF(s2, s2, 0, 2, 4, 6, 0, 2, 4, 6) + KT_SHUF(s2, s2, 1, 3, 5, 7, 1, 3, 5, 7);
         for (size_t l = 0; l < 4; l++) out[at[g][l]] = s3[l];
     }

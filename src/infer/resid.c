@@ -103,12 +103,14 @@ ROWS_INLINE void backward_rows(size_t R, const smc_kparams *kp, const double *yt
     }
 }
 
-SMC_CLONES void smc_resid_forward_moments(const smc_kparams *kp, const double *yt, const double *w, size_t K,
+SMC_CLONES
+void smc_resid_forward_moments(const smc_kparams *kp, const double *yt, const double *w, size_t K,
                                const double *Xs, double *quad) {
     BY_RANK(kp->R, forward_rows, kp, yt, w, K, Xs, quad);
 }
 
-SMC_CLONES void smc_resid_backward_moments(const smc_kparams *kp, const double *yt, const double *w, size_t K,
+SMC_CLONES
+void smc_resid_backward_moments(const smc_kparams *kp, const double *yt, const double *w, size_t K,
                                 const double *Xs, const double *om, double *ytbar, double *HbarT,
                                 double *dbar, double *Xbar) {
     BY_RANK(kp->R, backward_rows, kp, yt, w, K, Xs, om, ytbar, HbarT, dbar, Xbar);

@@ -49,6 +49,7 @@ typedef struct tape {
     double *Yhat;           /* T x K x X: bootstrap observation means (kept for the backward) */
     double *Dg;             /* T x K x X: their g'(pre) (dg_row) */
     double *mubar, *ztbar;  /* K x R */
+    double *pscratch;       /* 4 x K x R: per-particle adjoints of the optimal proposal */
     double *vec;            /* scratch: 4 x max(K, X, R) */
     double *kvec;           /* 3 x K: weight adjoints, carried adjoints, scratch */
     double *Lbar, *L0bar, *dbar, *Hbar, *Cvbar, *abar;
@@ -170,7 +171,8 @@ static size_t tape_layout(const lrnn_smc *s, tape *t, double *base) {
     TAKE(chan, X);
     bool sampled_obs = s->params.proposal != LRNN_PROPOSAL_OPTIMAL || s->params.t_forward > 0;
     TAKE(Yhat, sampled_obs ? T * K * X : 0), TAKE(Dg, sampled_obs ? T * K * X : 0);
-    TAKE(mubar, K * R), TAKE(ztbar, K * R), TAKE(vec, 4 * wide), TAKE(kvec, 4 * K);
+    TAKE(mubar, K * R), TAKE(ztbar, K * R), TAKE(pscratch, 4 * K * R);
+    TAKE(vec, 4 * wide), TAKE(kvec, 4 * K);
     TAKE(Lbar, R * R), TAKE(L0bar, R * R), TAKE(dbar, X), TAKE(Hbar, X * R), TAKE(Cvbar, X * U);
     TAKE(abar, R);
 #undef TAKE
@@ -420,7 +422,8 @@ static void poisson_loglik(const trial_ctx *c, const double *y, const uint8_t *o
 /* Observation log-likelihoods lw[k] = log p(y_t | yhat_k) of K particles (bootstrap and
  * encoder proposals). Gaussian: the per-channel log d_i are computed once per step into cst
  * (X). */
-SMC_CLONES static void obs_loglik(const trial_ctx *c, size_t t, const uint8_t *obs, size_t K,
+SMC_CLONES
+static void obs_loglik(const trial_ctx *c, size_t t, const uint8_t *obs, size_t K,
                        const double *Yhat, double *lw, double *cst) {
     const smc_pass *P = c->pass;
     size_t X = P->X;
@@ -453,26 +456,83 @@ static const kalman *kalman_for(trial_ctx *c, size_t t, const uint8_t *obs, lrnn
 }
 
 /* Optimal-proposal samples of K particles (R a compile-time constant for R <= 4):
- *   rho = e - M mu_p,  delta = Q rho,  z = mu_p + delta + W eps. */
-ROWS_INLINE void optimal_particles_sample(size_t R, const kalman *ks, const double *e, size_t K,
-                                          const double *Mup, const double *eps, double *Rho,
-                                          double *D, double *Z) {
-    const double *restrict M = ks->M, *restrict Q = ks->Q, *restrict W = ks->W;
+ *   rho = e - M mu_p,  delta = Q rho,  z = mu_p + delta + W eps.
+ * The R x R matrices are copied into locals and every pointer is restrict, so that gcc
+ * vectorises the loop across particles. */
+ROWS_INLINE void optimal_particles_sample(size_t R, const kalman *ks, const double *restrict e,
+                                          size_t K, const double *restrict Mup,
+                                          const double *restrict eps, double *restrict Rho,
+                                          double *restrict D, double *restrict Z) {
+    double M[16], Q[16], W[16];
+    if (R > 4) { /* no locals: the plain loops */
+        for (size_t k = 0; k < K; k++) {
+            const double *mp = Mup + k * R, *ek = eps + k * R;
+            double *z = Z + k * R, *rho = Rho + k * R, *delta = D + k * R;
+            for (size_t a = 0; a < R; a++) {
+                double acc = e[a];
+                for (size_t b = 0; b < R; b++) acc -= ks->M[a * R + b] * mp[b];
+                rho[a] = acc;
+            }
+            dense_mv(R, R, ks->Q, rho, delta, 0);
+            for (size_t a = 0; a < R; a++) z[a] = mp[a] + delta[a];
+            dense_mv(R, R, ks->W, ek, z, 1);
+        }
+        return;
+    }
+    for (size_t i = 0; i < R * R; i++) M[i] = ks->M[i], Q[i] = ks->Q[i], W[i] = ks->W[i];
     for (size_t k = 0; k < K; k++) {
-        const double *mp = Mup + k * R, *ek = eps + k * R;
-        double *restrict z = Z + k * R, *restrict rho = Rho + k * R, *restrict delta = D + k * R;
+        double rho[4], delta[4];
         for (size_t a = 0; a < R; a++) {
             double acc = e[a];
-            for (size_t b = 0; b < R; b++) acc -= M[a * R + b] * mp[b];
+            for (size_t b = 0; b < R; b++) acc -= M[a * R + b] * Mup[k * R + b];
             rho[a] = acc;
         }
-        dense_mv(R, R, Q, rho, delta, 0);
-        for (size_t a = 0; a < R; a++) z[a] = mp[a] + delta[a];
-        dense_mv(R, R, W, ek, z, 1);
+        for (size_t a = 0; a < R; a++) {
+            double acc = 0.0;
+            for (size_t b = 0; b < R; b++) acc += Q[a * R + b] * rho[b];
+            delta[a] = acc;
+        }
+        for (size_t a = 0; a < R; a++) {
+            double acc = Mup[k * R + a] + delta[a];
+            for (size_t b = 0; b < R; b++) acc += W[a * R + b] * eps[k * R + b];
+            Rho[k * R + a] = rho[a], D[k * R + a] = delta[a], Z[k * R + a] = acc;
+        }
     }
 }
 
-SMC_CLONES static lrnn_status proposal_forward(trial_ctx *c, size_t t) {
+/* The optimal proposal's log weights lw_k = -1/2 (q_k + log det S + o log 2 pi) (cst: those two
+ * terms), R a compile-time constant;
+ * restrict pointers, so that gcc vectorises across particles.
+ * analytic: q = quad - rho^T delta (delta = Q rho). */
+ROWS_INLINE void analytic_weights(size_t R, size_t K, const double *restrict quad,
+                                  const double *restrict Rho, const double *restrict D,
+                                  const double *cst, double *restrict lw) {
+    for (size_t k = 0; k < K; k++) {
+        double q = quad[k];
+        for (size_t a = 0; a < R; a++) q -= Rho[k * R + a] * D[k * R + a];
+        lw[k] = -0.5 * (q + cst[0] + cst[1]);
+    }
+}
+
+/* ratio: q = quad + |L^-1 (z - mu_p)|^2 - |eps|^2. */
+ROWS_INLINE void ratio_weights(size_t R, size_t K, const double *restrict quad,
+                               const double *restrict Linv, const double *restrict Mup,
+                               const double *restrict Z, const double *restrict eps,
+                               const double *cst, double *restrict lw) {
+    for (size_t k = 0; k < K; k++) {
+        double q = quad[k];
+        for (size_t a = 0; a < R; a++) {
+            double acc = 0.0;
+            for (size_t b = 0; b <= a; b++)
+                acc += Linv[a * R + b] * (Z[k * R + b] - Mup[k * R + b]);
+            q += acc * acc - eps[k * R + a] * eps[k * R + a];
+        }
+        lw[k] = -0.5 * (q + cst[0] + cst[1]);
+    }
+}
+
+SMC_CLONES
+static lrnn_status proposal_forward(trial_ctx *c, size_t t) {
     const smc_pass *P = c->pass;
     size_t R = P->R, K = P->K, X = P->X;
     const uint8_t *obs = mask_row(c, t);
@@ -504,7 +564,7 @@ SMC_CLONES static lrnn_status proposal_forward(trial_ctx *c, size_t t) {
     const kalman *ks = kalman_for(c, t, obs, &st);
     if (st) return st;
     double *yt = c->t->yt + t * P->kp.XP, *quad = c->t->quad, *D = c->t->mubar;
-    double *e = c->t->vec, *w = e + R;
+    double *e = c->t->vec;
     bool analytic = P->sp.weights == LRNN_WEIGHTS_ANALYTIC;
     innovation_base(c, t, obs, yt, e, c->t->ybar);
     BY_RANK(R, optimal_particles_sample, ks, e, K, Mup, eps, c->t->rho + t * K * R, D, Z);
@@ -516,22 +576,11 @@ SMC_CLONES static lrnn_status proposal_forward(trial_ctx *c, size_t t) {
     else
         P->kern->resid_forward(&P->kp, yt, step_weights(c, obs), K, analytic ? Mup : Z, quad);
     const double *Linv = t == 0 ? P->L0inv : P->Linv;
-    for (size_t k = 0; k < K; k++) {
-        const double *mp = Mup + k * R, *ek = eps + k * R, *z = Z + k * R;
-        const double *rho = c->t->rho + (t * K + k) * R;
-        double q = quad[k];
-        if (analytic) {
-            for (size_t a = 0; a < R; a++) q -= rho[a] * D[k * R + a];
-        } else {
-            for (size_t a = 0; a < R; a++) {
-                double acc = 0.0;
-                for (size_t b = 0; b <= a; b++) acc += Linv[a * R + b] * (z[b] - mp[b]);
-                w[a] = acc;
-                q += acc * acc - ek[a] * ek[a];
-            }
-        }
-        lw[k] = -0.5 * (q + ks->logdet_S + ks->observed * LOG_2PI);
-    }
+    double cst[2] = {ks->logdet_S, ks->observed * LOG_2PI};
+    if (analytic)
+        BY_RANK(R, analytic_weights, K, quad, c->t->rho + t * K * R, D, cst, lw);
+    else
+        BY_RANK(R, ratio_weights, K, quad, Linv, Mup, Z, eps, cst, lw);
     return LRNN_OK;
 }
 
@@ -554,7 +603,8 @@ ROWS_INLINE void gather_ancestors(size_t R, size_t K, const int *anc, const doub
         for (size_t a = 0; a < R; a++) Zt[k * R + a] = Zprev[(size_t)anc[k] * R + a];
 }
 
-SMC_CLONES static lrnn_status trial_forward(trial_ctx *c, uint64_t seed, uint64_t draw, double *total) {
+SMC_CLONES
+static lrnn_status trial_forward(trial_ctx *c, uint64_t seed, uint64_t draw, double *total) {
     const smc_pass *P = c->pass;
     size_t R = P->R, K = P->K, S = P->kp.S, T = c->T;
     const double logK = log((double)K);
@@ -629,8 +679,8 @@ static void add_outer_lower(size_t R, double scale, const double *x, const doubl
 
 /* Backward of log p(y_t | z) at the sampled particles (bootstrap and encoder proposals): the
  * adjoints of z_t accumulate in zbar_t, and the readout's in adj. */
-SMC_CLONES static void sampled_observation_backward(trial_ctx *c, size_t t,
-                                                    const double *omega) {
+SMC_CLONES
+static void sampled_observation_backward(trial_ctx *c, size_t t, const double *omega) {
     const smc_pass *P = c->pass;
     size_t R = P->R, K = P->K, X = P->X, U = P->U;
     const uint8_t *obs = mask_row(c, t);
@@ -703,6 +753,67 @@ typedef struct optimal_particles_t {
     double *Qbar, *Wbar, *Mbar, *Lbar;
 } optimal_particles_t;
 
+/* The particles' own adjoints of the optimal proposal (below): mubar, and zbar, rhobar, u, w
+ * into scratch (4 K R), with every pointer restrict and no sum over particles, so that gcc
+ * vectorises across particles. */
+ROWS_INLINE void optimal_particles_own(size_t R, const optimal_particles_t *o, bool analytic,
+                                       size_t K, const double *restrict Mup,
+                                       const double *restrict Z, const double *restrict Rho,
+                                       const double *restrict Zbar, const double *restrict hx,
+                                       const double *restrict omega, double *restrict Mubar,
+                                       double *restrict scratch) {
+    const double *restrict Q = o->Q, *restrict M = o->M, *restrict Linv = o->Linv;
+    double *restrict ZB = scratch, *restrict RB = ZB + K * R, *restrict U = RB + K * R;
+    double *restrict Wv = U + K * R;
+    for (size_t k = 0; k < K; k++) {
+        const double *mp = Mup + k * R, *z = Z + k * R, *rho = Rho + k * R;
+        double om = omega[k], mb[64], rb[64], zb[64], w[64], u[64];
+#pragma GCC unroll 4
+        for (size_t a = 0; a < R; a++) zb[a] = Zbar[k * R + a];
+        if (analytic) {
+    #pragma GCC unroll 4
+        for (size_t a = 0; a < R; a++) {
+                double delta = 0.0; /* (Q rho)_a */
+    #pragma GCC unroll 4
+            for (size_t b = 0; b < R; b++) delta += Q[a * R + b] * rho[b];
+                mb[a] = hx[k * R + a], rb[a] = om * delta;
+            }
+        } else {
+    #pragma GCC unroll 4
+        for (size_t a = 0; a < R; a++) {
+                double acc = 0.0;
+#pragma GCC unroll 4
+                for (size_t b = 0; b <= a; b++) acc += Linv[a * R + b] * (z[b] - mp[b]);
+                w[a] = acc, zb[a] += hx[k * R + a];
+            }
+#pragma GCC unroll 4
+            for (size_t b = 0; b < R; b++) {
+                double acc = 0.0;
+#pragma GCC unroll 4
+                for (size_t a = b; a < R; a++) acc += Linv[a * R + b] * w[a];
+                u[b] = acc, zb[b] -= om * acc, mb[b] = 0.0 + om * acc, rb[b] = 0.0;
+            }
+        }
+#pragma GCC unroll 4
+        for (size_t a = 0; a < R; a++) {
+            mb[a] += zb[a];
+            double acc = rb[a]; /* rhobar += Q^T zbar (Q symmetric) */
+#pragma GCC unroll 4
+            for (size_t b = 0; b < R; b++) acc += Q[a * R + b] * zb[b];
+            rb[a] = acc;
+        }
+#pragma GCC unroll 4
+        for (size_t a = 0; a < R; a++)
+#pragma GCC unroll 4
+            for (size_t b = 0; b < R; b++) mb[b] -= M[a * R + b] * rb[a];
+#pragma GCC unroll 4
+        for (size_t a = 0; a < R; a++) {
+            Mubar[k * R + a] = mb[a], ZB[k * R + a] = zb[a], RB[k * R + a] = rb[a];
+            if (!analytic) U[k * R + a] = u[a], Wv[k * R + a] = w[a];
+        }
+    }
+}
+
 /* Backward of the optimal proposal over the K particles of a step, R a compile-time constant
  * for R <= 4 (rows.h BY_RANK). Per particle, given zbar (Zbar), hx = H^T g (the readout term's
  * adjoint w.r.t. the point where the residual was taken) and the weight adjoint om:
@@ -713,75 +824,55 @@ typedef struct optimal_particles_t {
  *             Lbar += om u w^T (lower part)
  *   then z = mu_p + Q rho + W eps, rho = e - M mu_p:  mubar += zbar, Wbar += zbar eps^T,
  *   Qbar += zbar rho^T, rhobar += Q zbar, ebar += rhobar, Mbar -= rhobar mu_p^T,
- *   mubar -= M^T rhobar. */
+ *   mubar -= M^T rhobar.
+ * Two loops: the particles' own adjoints (mubar, and zbar, rhobar, u, w kept in scratch: 4 K R)
+ * in one that gcc vectorises across particles (every pointer restrict, no sums over k), then
+ * the sums over particles, each entry receiving the particles' terms in order. */
 ROWS_INLINE void optimal_particles_backward(size_t R, const optimal_particles_t *o, bool analytic,
-                                            size_t K, const double *Mup, const double *Z,
-                                            const double *eps, const double *Rho,
-                                            const double *Zbar, const double *hx,
-                                            const double *omega, double *Mubar, double *ebar) {
-    const double *restrict Q = o->Q, *restrict M = o->M, *restrict Linv = o->Linv;
-    double *restrict Lbar = o->Lbar;
-    /* For R <= 4 the R x R accumulators live in locals (registers once R is a constant); each
-     * entry still receives the particles' terms in the same order. */
+                                            size_t K, const double *restrict Mup,
+                                            const double *restrict Z,
+                                            const double *restrict eps,
+                                            const double *restrict Rho,
+                                            const double *restrict Zbar,
+                                            const double *restrict hx,
+                                            const double *restrict omega,
+                                            double *restrict Mubar, double *restrict ebar,
+                                            double *restrict scratch) {
+    double *restrict ZB = scratch, *restrict RB = ZB + K * R, *restrict U = RB + K * R;
+    double *restrict Wv = U + K * R;
+    if (analytic) /* a constant in each copy: no branch in the loop that gcc vectorises */
+        optimal_particles_own(R, o, true, K, Mup, Z, Rho, Zbar, hx, omega, Mubar, scratch);
+    else
+        optimal_particles_own(R, o, false, K, Mup, Z, Rho, Zbar, hx, omega, Mubar, scratch);
+    /* For R <= 4 the R x R accumulators live in locals (registers once R is a constant). */
     bool small = R <= 4;
     double q4[16], w4[16], m4[16], e4[4];
     double *restrict Qbar = small ? q4 : o->Qbar, *restrict Wbar = small ? w4 : o->Wbar;
     double *restrict Mbar = small ? m4 : o->Mbar, *restrict eb = small ? e4 : ebar;
+    double *restrict Lbar = o->Lbar;
     if (small) {
         memcpy(q4, o->Qbar, R * R * sizeof *q4), memcpy(w4, o->Wbar, R * R * sizeof *w4);
         memcpy(m4, o->Mbar, R * R * sizeof *m4), memcpy(e4, ebar, R * sizeof *e4);
     }
     for (size_t k = 0; k < K; k++) {
-        const double *mp = Mup + k * R, *z = Z + k * R, *ek = eps + k * R, *rho = Rho + k * R;
-        double om = omega[k], mb[64], delta[64], rhobar[64], zb[64], w[64];
-        dense_mv(R, R, Q, rho, delta, 0);
-        memcpy(zb, Zbar + k * R, R * sizeof *zb);
-        if (analytic) {
-            memcpy(mb, hx + k * R, R * sizeof *mb);
-            for (size_t a = 0; a < R; a++) rhobar[a] = om * delta[a];
+        const double *mp = Mup + k * R, *ek = eps + k * R, *rho = Rho + k * R;
+        const double *zb = ZB + k * R, *rb = RB + k * R, *u = U + k * R, *w = Wv + k * R;
+        double om = omega[k];
+        if (analytic)
             for (size_t a = 0; a < R; a++)
                 for (size_t b = 0; b < R; b++) Qbar[a * R + b] += 0.5 * om * rho[a] * rho[b];
-        } else {
-            memset(mb, 0, R * sizeof *mb);
-            for (size_t a = 0; a < R; a++) zb[a] += hx[k * R + a];
-            for (size_t a = 0; a < R; a++) {
-                double acc = 0.0;
-                for (size_t b = 0; b <= a; b++) acc += Linv[a * R + b] * (z[b] - mp[b]);
-                w[a] = acc;
-            }
-            for (size_t b = 0; b < R; b++) {
-                double acc = 0.0;
-                for (size_t a = b; a < R; a++) acc += Linv[a * R + b] * w[a];
-                zb[b] -= om * acc;
-                mb[b] += om * acc;
-            }
+        else
             for (size_t a = 0; a < R; a++)
-                for (size_t b = 0; b <= a; b++) {
-                    double acc = 0.0;
-                    for (size_t j = a; j < R; j++) acc += Linv[j * R + a] * w[j];
-                    Lbar[a * R + b] += om * acc * w[b];
-                }
-            memset(rhobar, 0, R * sizeof *rhobar);
-        }
-        for (size_t a = 0; a < R; a++) {
-            mb[a] += zb[a];
+                for (size_t b = 0; b <= a; b++) Lbar[a * R + b] += om * u[a] * w[b];
+        for (size_t a = 0; a < R; a++)
             for (size_t b = 0; b < R; b++) {
                 Wbar[a * R + b] += zb[a] * ek[b];
                 Qbar[a * R + b] += zb[a] * rho[b];
             }
-        }
-        dense_mv(R, R, Q, zb, rhobar, 1); /* rhobar += Q^T zbar (Q symmetric) */
         for (size_t a = 0; a < R; a++) {
-            eb[a] += rhobar[a];
-            for (size_t b = 0; b < R; b++) {
-                Mbar[a * R + b] -= rhobar[a] * mp[b];
-                mb[b] -= M[a * R + b] * rhobar[a];
-            }
+            eb[a] += rb[a];
+            for (size_t b = 0; b < R; b++) Mbar[a * R + b] -= rb[a] * mp[b];
         }
-        /* element by element: a memcpy of the stack array made gcc store mb's entries one by
-         * one and reload them as one vector, a store-forwarding stall (6% of a continuous
-         * epoch in perf) */
-        for (size_t a = 0; a < R; a++) Mubar[k * R + a] = mb[a];
     }
     if (small) {
         memcpy(o->Qbar, q4, R * R * sizeof *q4), memcpy(o->Wbar, w4, R * R * sizeof *w4);
@@ -789,8 +880,9 @@ ROWS_INLINE void optimal_particles_backward(size_t R, const optimal_particles_t 
     }
 }
 
-SMC_CLONES static void optimal_backward(trial_ctx *c, size_t t, const double *omega,
-                                          double *Mubar, lrnn_status *st) {
+SMC_CLONES
+static void optimal_backward(trial_ctx *c, size_t t, const double *omega, double *Mubar,
+                             lrnn_status *st) {
     const smc_pass *P = c->pass;
     size_t R = P->R, K = P->K, X = P->X, U = P->U;
     const uint8_t *obs = mask_row(c, t);
@@ -819,7 +911,7 @@ SMC_CLONES static void optimal_backward(trial_ctx *c, size_t t, const double *om
     optimal_particles_t sets = {.Q = shared->Q, .M = shared->M, .Linv = Linv, .Qbar = ka->Qbar,
                                 .Wbar = ka->Wbar, .Mbar = ka->Mbar, .Lbar = Lbar};
     BY_RANK(R, optimal_particles_backward, &sets, analytic, K, Mup, Z, eps, c->t->rho + t * K * R,
-            Zbar, hx, omega, Mubar, ebar);
+            Zbar, hx, omega, Mubar, ebar, c->t->pscratch);
     for (size_t k = 0; k < K; k++) ka->logdet_S_bar += -0.5 * omega[k];
     /* e = H^T D^-1 y~ (w = 1/d, 0 on unobserved channels, whose terms vanish) */
     {
@@ -921,7 +1013,8 @@ ROWS_INLINE void scatter_to_ancestors(size_t R, size_t K, const int *anc, const 
     }
 }
 
-SMC_CLONES static lrnn_status trial_backward(trial_ctx *c, double scale) {
+SMC_CLONES
+static lrnn_status trial_backward(trial_ctx *c, double scale) {
     const smc_pass *P = c->pass;
     size_t R = P->R, K = P->K, N = P->N, U = P->U, X = P->X, T = c->T, S = P->kp.S;
     tape *tp = c->t;
