@@ -159,13 +159,12 @@ KT_INLINE void KT_NAME(lanes_sums)(size_t P, size_t rb, const vec *acc, double *
 #if KT_VW == 8
     typedef long long KT_NAME(idx) __attribute__((vector_size(64)));
 #define KT_SHUF(a, b, ...) __builtin_shuffle(a, b, (KT_NAME(idx)){__VA_ARGS__})
-    /* groups of four (row indices into acc): both particles' rows 0, 1 when rb <= 2, else each
-     * particle's rows 0..3 (rows past rb are zeros, their sums unused) */
-    size_t groups = rb <= 2 ? 1 : P, at[2][4] = {{0, 1, KT_RB, KT_RB + 1}, {KT_RB, KT_RB + 1}};
-    if (rb > 2)
-        for (size_t g = 0; g < groups; g++)
-            for (size_t l = 0; l < 4; l++) at[g][l] = g * KT_RB + l;
-    if (P == 1 && rb <= 2) at[0][2] = at[0][0], at[0][3] = at[0][1]; /* no particle 1 */
+    /* the needed rows p KT_RB + r in groups of four (the last group padded with a repeat) */
+    size_t at[4 * KT_RB][4], n = 0;
+    for (size_t p = 0; p < P; p++)
+        for (size_t r = 0; r < rb; r++, n++) at[n / 4][n % 4] = p * KT_RB + r;
+    for (; n % 4; n++) at[n / 4][n % 4] = at[0][0];
+    size_t groups = n / 4;
     for (size_t g = 0; g < groups; g++) {
         vec a = acc[at[g][0]], b = acc[at[g][1]], c = acc[at[g][2]], d = acc[at[g][3]];
         /* l_i + l_{i+4}: [a0..a3 b0..b3], [c0..c3 d0..d3]; then + l_{i+2}; then + l_{i+1} */
@@ -186,24 +185,28 @@ KT_INLINE void KT_NAME(lanes_sums)(size_t P, size_t rb, const vec *acc, double *
 #endif
 }
 
-/* The bodies take P = 1 or 2 particles per pass over the units (P a compile-time constant):
- * two particles share every load of the parameters and every load and store of the adjoint
- * accumulators, which the second particle adds after the first, as a one-at-a-time loop
- * would. z and mubar are copied into locals, so that the compiler knows the accumulator
- * stores touch neither. R <= 64. Table rows (stride S): m^T (R), n (R), h, then nbar (R),
- * (m^T)bar (R), hbar. (Blocking the units so that a slice of the 56 KB table stays in L1
- * across particles gained nothing: the loops are bound by the FMA ports, not by L2.) */
+/* Particles per pass over the units: 4 with 32 vector registers (AVX-512), else 2. */
+#define KT_PB (KT_VW == 8 ? 4 : 2)
+
+/* The bodies take P = 1 .. KT_PB particles per pass over the units (P a compile-time constant):
+ * the particles share every load of the parameters and every load and store of the adjoint
+ * accumulators, to which they add in particle order, as a one-at-a-time loop would, so the
+ * results do not depend on P. z and mubar are copied into locals, so that the compiler knows
+ * the accumulator stores touch neither. R <= 64. Table rows (stride S): m^T (R), n (R), h,
+ * then nbar (R), (m^T)bar (R), hbar. With N = 512 (EEG) the table is 56 KB, beyond L1: every
+ * pass streams it from L2, and four particles a pass instead of two made the EEG epoch about
+ * 25% faster (five: no better). */
 KT_INLINE void KT_NAME(forward_block)(size_t R, lrnn_activation act, size_t P,
                                       const smc_kparams *kp, const double *table,
                                       const double *Z, const double *cin, double *Mu) {
     size_t S = kp->S;
     const double *restrict mT = table, *restrict n = mT + R * S, *restrict h = n + R * S;
-    double z[2][64];
+    double z[4][64];
     for (size_t p = 0; p < P; p++) memcpy(z[p], Z + p * R, R * sizeof z[p][0]);
     for (size_t r0 = 0; r0 < R; r0 += KT_RB) {
         size_t rb = R - r0 < KT_RB ? R - r0 : KT_RB;
-        vec acc[2][KT_RB][KT_NV];
-        KT_NAME(zero)(&acc[0][0][0], 2 * KT_RB * KT_NV);
+        vec acc[4][KT_RB][KT_NV];
+        KT_NAME(zero)(&acc[0][0][0], 4 * KT_RB * KT_NV);
         for (size_t i = 0; i < S; i += 8)
             for (size_t q = 0; q < KT_NV; q++) {
                 size_t at = i + q * KT_VW;
@@ -216,7 +219,7 @@ KT_INLINE void KT_NAME(forward_block)(size_t R, lrnn_activation act, size_t P,
                                                      acc[p][r][q]);
                 }
             }
-        double sums[2 * KT_RB];
+        double sums[4 * KT_RB];
         KT_NAME(lanes_sums)(P, rb, &acc[0][0][0], sums);
         for (size_t p = 0; p < P; p++)
             for (size_t r = 0; r < rb; r++)
@@ -232,19 +235,19 @@ KT_INLINE void KT_NAME(backward_block)(size_t R, lrnn_activation act, size_t P,
     const double *restrict mT = table, *restrict n = mT + R * S, *restrict h = n + R * S;
     double *restrict nbar = table + (2 * R + 1) * S, *restrict mTbar = nbar + R * S;
     double *restrict hbar = mTbar + R * S, *restrict cbar = cinbar;
-    double z[2][64], mb[2][64];
+    double z[4][64], mb[4][64];
     for (size_t p = 0; p < P; p++) {
         memcpy(z[p], Z + p * R, R * sizeof z[p][0]);
         memcpy(mb[p], Mubar + p * R, R * sizeof mb[p][0]);
     }
     for (size_t r0 = 0; r0 < R; r0 += KT_RB) {
         size_t rb = R - r0 < KT_RB ? R - r0 : KT_RB;
-        vec acc[2][KT_RB][KT_NV];
-        KT_NAME(zero)(&acc[0][0][0], 2 * KT_RB * KT_NV);
+        vec acc[4][KT_RB][KT_NV];
+        KT_NAME(zero)(&acc[0][0][0], 4 * KT_RB * KT_NV);
         for (size_t i = 0; i < S; i += 8)
             for (size_t q = 0; q < KT_NV; q++) {
                 size_t at = i + q * KT_VW;
-                vec hv = KT_NAME(load)(h + at), phi[2], xbar[2], hterm[2];
+                vec hv = KT_NAME(load)(h + at), phi[4], xbar[4], hterm[4];
                 for (size_t p = 0; p < P; p++) {
                     vec x = KT_NAME(combine)(R, S, z[p], mT + at, cin ? cin + at : NULL);
                     vec g = KT_NAME(combine)(R, S, mb[p], n + at, NULL);
@@ -274,7 +277,7 @@ KT_INLINE void KT_NAME(backward_block)(size_t R, lrnn_activation act, size_t P,
                     KT_NAME(store)(mTbar + row, mtb);
                 }
             }
-        double sums[2 * KT_RB];
+        double sums[4 * KT_RB];
         KT_NAME(lanes_sums)(P, rb, &acc[0][0][0], sums);
         for (size_t p = 0; p < P; p++)
             for (size_t r = 0; r < rb; r++)
@@ -284,27 +287,36 @@ KT_INLINE void KT_NAME(backward_block)(size_t R, lrnn_activation act, size_t P,
         for (size_t r = 0; r < R; r++) abar[r] += mb[p][r] * z[p][r];
 }
 
-/* All K particles: pairs, then the odd one. */
+/* All K particles: blocks of KT_PB, then the rest as one block (P a constant in each call). */
+#define KT_BLOCKS(fn, K, ...)                                                                  \
+    do {                                                                                       \
+        size_t k_ = 0;                                                                         \
+        for (; k_ + KT_PB <= (K); k_ += KT_PB) fn(KT_PB, k_, __VA_ARGS__);                     \
+        switch ((K) - k_) { /* (blocks of up to 4: the arrays are sized for 4) */             \
+        case 3: fn(3, k_, __VA_ARGS__); break;                                                 \
+        case 2: fn(2, k_, __VA_ARGS__); break;                                                 \
+        case 1: fn(1, k_, __VA_ARGS__); break;                                                 \
+        default: break;                                                                        \
+        }                                                                                      \
+    } while (0)
+
 KT_INLINE void KT_NAME(forward_body)(size_t R, lrnn_activation act, const smc_kparams *kp,
                                      const double *table, size_t K, const double *Z,
                                      const double *cin, double *Mu) {
-    size_t k = 0;
-    for (; k + 2 <= K; k += 2)
-        KT_NAME(forward_block)(R, act, 2, kp, table, Z + k * R, cin, Mu + k * R);
-    if (k < K) KT_NAME(forward_block)(R, act, 1, kp, table, Z + k * R, cin, Mu + k * R);
+#define KT_FWD(P, k, ...) KT_NAME(forward_block)(R, act, P, kp, table, Z + k * R, cin, Mu + k * R)
+    KT_BLOCKS(KT_FWD, K, 0);
+#undef KT_FWD
 }
 
 KT_INLINE void KT_NAME(backward_body)(size_t R, lrnn_activation act, const smc_kparams *kp,
                                       double *table, size_t K, const double *Z,
                                       const double *cin, const double *Mubar, double *Zbar,
                                       double *cinbar, double *abar) {
-    size_t k = 0;
-    for (; k + 2 <= K; k += 2)
-        KT_NAME(backward_block)(R, act, 2, kp, table, Z + k * R, cin, Mubar + k * R, Zbar + k * R,
-                                cinbar, abar);
-    if (k < K)
-        KT_NAME(backward_block)(R, act, 1, kp, table, Z + k * R, cin, Mubar + k * R, Zbar + k * R,
-                                cinbar, abar);
+#define KT_BWD(P, k, ...)                                                                      \
+    KT_NAME(backward_block)(R, act, P, kp, table, Z + k * R, cin, Mubar + k * R, Zbar + k * R, \
+                            cinbar, abar)
+    KT_BLOCKS(KT_BWD, K, 0);
+#undef KT_BWD
 }
 
 /* Gaussian readout residuals of K particles x (K x R), channels padded to XP (multiple of 8):
@@ -448,6 +460,8 @@ KT_TARGET static void KT_NAME(resid_backward)(const smc_kparams *kp, const doubl
 }
 
 #undef KT_RB
+#undef KT_PB
+#undef KT_BLOCKS
 #undef KT_BY_RANK_ACT
 #undef KT_BY_ACT
 #undef vec
