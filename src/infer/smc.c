@@ -47,7 +47,6 @@ typedef struct tape {
     double *mbarT, *HbarT;  /* R x N, R x X: transposed adjoints of m and H */
     double *yhat, *ybar;    /* K x max(N, X) each */
     double *Yhat;           /* T x K x X: bootstrap observation means (kept for the backward) */
-    double *Dg;             /* T x K x X: their g'(pre) (dg_row) */
     double *mubar, *ztbar;  /* K x R */
     double *pscratch;       /* 4 x K x R: per-particle adjoints of the optimal proposal */
     double *vec;            /* scratch: 4 x max(K, X, R) */
@@ -170,7 +169,7 @@ static size_t tape_layout(const lrnn_smc *s, tape *t, double *base) {
     TAKE(work, K * XN), TAKE(work2, K * XN), TAKE(yhat, K * XN), TAKE(ybar, K * XN);
     TAKE(chan, X);
     bool sampled_obs = s->params.proposal != LRNN_PROPOSAL_OPTIMAL || s->params.t_forward > 0;
-    TAKE(Yhat, sampled_obs ? T * K * X : 0), TAKE(Dg, sampled_obs ? T * K * X : 0);
+    TAKE(Yhat, sampled_obs ? T * K * X : 0);
     TAKE(mubar, K * R), TAKE(ztbar, K * R), TAKE(pscratch, 4 * K * R);
     TAKE(vec, 4 * wide), TAKE(kvec, 4 * K);
     TAKE(Lbar, R * R), TAKE(L0bar, R * R), TAKE(dbar, X), TAKE(Hbar, X * R), TAKE(Cvbar, X * U);
@@ -326,13 +325,6 @@ static const uint8_t *mask_row(const trial_ctx *c, size_t t) {
     return NULL; /* fully observed */
 }
 
-/* Where the forward pass keeps g'(pre) of step t's observation means for the backward: NULL
- * for the identity (g' = 1). */
-static double *dg_row(const trial_ctx *c, size_t t) {
-    const smc_pass *P = c->pass;
-    return P->c->obs_nonlin == LRNN_G_IDENTITY ? NULL : c->t->Dg + t * P->K * P->X;
-}
-
 static int seen(const uint8_t *obs, size_t i) {
     return !obs || obs[i];
 }
@@ -384,28 +376,22 @@ static const double *step_weights(const trial_ctx *c, const uint8_t *obs) {
     return c->t->wstep; /* padding stays 0 */
 }
 
-/* The observed channels of step t with nonzero counts y_i (nz of them), listed in the tape. */
-static size_t *count_channels(const trial_ctx *c, const double *y, const uint8_t *obs,
-                              size_t *nz) {
-    _Static_assert(sizeof(size_t) <= sizeof(double), "channel indices stored in doubles");
-    size_t *chan = (size_t *)(void *)c->t->chan; /* used only as size_t */
-    *nz = 0;
-    for (size_t i = 0; i < c->pass->X; i++)
-        if (seen(obs, i) && y[i] > 0.0) chan[(*nz)++] = i;
-    return chan;
-}
-
 /* Poisson log-likelihoods lw[k] = sum_i y_i log yhat_ki - yhat_ki - lgamma(y_i + 1) over the
  * observed channels. Counts are mostly 0, and the log is needed only where y_i > 0: those
  * channels are listed once per step, their rates gathered for all K particles (work2, K x X)
  * and passed through one vectorised log (vm_log) instead of one libm call each. */
+SMC_CLONES
 static void poisson_loglik(const trial_ctx *c, const double *y, const uint8_t *obs, size_t K,
                            const double *Yhat, double *lw) {
     size_t X = c->pass->X, nz = 0;
-    size_t *chan = count_channels(c, y, obs, &nz);
+    _Static_assert(sizeof(size_t) <= sizeof(double), "channel indices stored in doubles");
+    size_t *chan = (size_t *)(void *)c->t->chan; /* used only as size_t */
     double *logs = c->t->work2, cst = 0.0;
-    for (size_t i = 0; i < X; i++)
-        if (seen(obs, i)) cst += lgamma(y[i] + 1.0);
+    for (size_t i = 0; i < X; i++) {
+        if (!seen(obs, i)) continue;
+        cst += lgamma(y[i] + 1.0);
+        if (y[i] > 0.0) chan[nz++] = i;
+    }
     for (size_t k = 0; k < K; k++)
         for (size_t j = 0; j < nz; j++) logs[k * nz + j] = Yhat[k * X + chan[j]];
     vm_log(K * nz, logs, logs);
@@ -555,7 +541,7 @@ static lrnn_status proposal_forward(trial_ctx *c, size_t t) {
         }
         smc_observation_forward(P, K, Z, P->U ? c->t->cin + t * P->kp.S : NULL,
                                 P->U ? c->t->v + t * P->U : NULL, c->t->Yhat + t * K * X,
-                                dg_row(c, t), c->t->work);
+                                c->t->work);
         obs_loglik(c, t, obs, K, c->t->Yhat + t * K * X, lw, c->t->ytbar); /* ytbar: scratch */
         for (size_t k = 0; k < K; k++) lw[k] += corr[k];
         return LRNN_OK;
@@ -690,19 +676,13 @@ static void sampled_observation_backward(trial_ctx *c, size_t t, const double *o
     const double *Yhat = c->t->Yhat + t * K * X; /* from the forward pass */
     double *Ybar = c->t->ybar;
     const double *y = c->y + t * X;
-    if (P->c->obs == LRNN_OBS_POISSON) {
-        /* d/dyhat (y log yhat - yhat) = y / yhat - 1: -1 where the count is 0 (most channels),
-         * so the division runs over the nz channels with counts only */
-        size_t nz;
-        const size_t *chan = count_channels(c, y, obs, &nz);
+    if (P->c->obs == LRNN_OBS_POISSON) { /* d/dyhat (y log yhat - yhat) = y / yhat - 1 */
         for (size_t k = 0; k < K; k++) {
             const double *restrict yh = Yhat + k * X;
             double *restrict yb = Ybar + k * X, om = omega[k];
+            for (size_t i = 0; i < X; i++) yb[i] = om * (y[i] / yh[i] - 1.0);
             if (obs)
-                for (size_t i = 0; i < X; i++) yb[i] = obs[i] ? -om : 0.0;
-            else
-                for (size_t i = 0; i < X; i++) yb[i] = -om;
-            for (size_t j = 0; j < nz; j++) yb[chan[j]] = om * (y[chan[j]] / yh[chan[j]] - 1.0);
+                for (size_t i = 0; i < X; i++) yb[i] = obs[i] ? yb[i] : 0.0;
         }
     } else {
         for (size_t k = 0; k < K; k++)
@@ -717,8 +697,7 @@ static void sampled_observation_backward(trial_ctx *c, size_t t, const double *o
             }
     }
     double *Zbar = c->t->zbar + t * K * R;
-    smc_observation_backward(P, K, Z, cin, v, Ybar, dg_row(c, t), Zbar,
-                             U ? c->t->cinbar + t * S : NULL,
+    smc_observation_backward(P, K, Z, cin, v, Ybar, Zbar, U ? c->t->cinbar + t * S : NULL,
                              U ? c->t->vbar + t * U : NULL, &c->adj, c->t->work, c->t->work2);
 }
 

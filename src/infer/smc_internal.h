@@ -151,16 +151,15 @@ void smc_transition_backward(const smc_pass *pass, double *table, size_t K, cons
                              const double *cin, const double *Mubar, double *Zbar,
                              double *cinbar, smc_adjoint *adj);
 
-/* Observation mean over K rows (any readout and nonlinearity), and when Dg (K x X) is not
- * NULL the nonlinearity's derivative g'(pre) for the backward pass. work: K x max(N, X). */
+/* Observation mean over K rows (any readout and nonlinearity). work: K x max(N, X). */
 void smc_observation_forward(const smc_pass *pass, size_t K, const double *Z, const double *cin,
-                             const double *v, double *Yhat, double *Dg, double *work);
-/* Backward given Yhatbar: Zbar accumulated, cinbar (N) and vbar (U) accumulated. Dg: the
- * forward's g'(pre), or NULL to recompute it. work: K x N, work2: K x X. */
+                             const double *v, double *Yhat, double *work);
+/* Backward given Yhatbar: Zbar accumulated, cinbar (N) and vbar (U) accumulated. work: K x N,
+ * work2: K x X. */
 void smc_observation_backward(const smc_pass *pass, size_t K, const double *Z, const double *cin,
-                              const double *v, const double *Yhatbar, const double *Dg,
-                              double *Zbar, double *cinbar, double *vbar, smc_adjoint *adj,
-                              double *work, double *work2);
+                              const double *v, const double *Yhatbar, double *Zbar,
+                              double *cinbar, double *vbar, smc_adjoint *adj, double *work,
+                              double *work2);
 
 /* Resampling: ancestors anc[K] from normalised weights prob[K] (exp(lw - lse(lw))); u01:
  * uniforms (1 for systematic, K for multinomial). */

@@ -75,32 +75,22 @@ void smc_transition_backward(const smc_pass *pass, double *table, size_t K, cons
 }
 
 /* Output nonlinearity g over n values in place (lrnn_obs_nonlin_apply, with the exponentials
- * and logarithms of whole arrays at once), and its derivative dg[i] = g'(pre_i) when dg is not
- * NULL (kept for the backward pass, which then needs neither pre nor an exponential).
- * tmp: n. */
+ * and logarithms of whole arrays at once). tmp: n. */
 /* (always inlined, as readout_pre: compiled inside each instance of the callers) */
 ROWS_INLINE void nonlin_forward(lrnn_obs_nonlin g, size_t n, double *restrict y,
-                                double *restrict dg, double *restrict tmp) {
+                                double *restrict tmp) {
     switch (g) {
-    case LRNN_G_IDENTITY:
-        if (dg)
-            for (size_t i = 0; i < n; i++) dg[i] = 1.0;
-        return;
+    case LRNN_G_IDENTITY: return;
     case LRNN_G_EXP:
         vm_exp(n, y, y);
-        if (dg) memcpy(dg, y, n * sizeof *dg);
         for (size_t i = 0; i < n; i++) y[i] += 1e-10;
         return;
     case LRNN_G_RELU:
-        if (dg)
-            for (size_t i = 0; i < n; i++) dg[i] = y[i] > 0.0 ? 1.0 : 0.0;
         for (size_t i = 0; i < n; i++) y[i] = (y[i] > 0.0 ? y[i] : 0.0) + 1e-10;
         return;
     case LRNN_G_SOFTPLUS: /* max(y, 0) + log1p(exp(-|y|)): no overflow */
         for (size_t i = 0; i < n; i++) tmp[i] = -fabs(y[i]);
         vm_exp(n, tmp, tmp);
-        if (dg) /* sigmoid(y) from t = exp(-|y|): 1 / (1 + t) for y > 0, t / (1 + t) else */
-            for (size_t i = 0; i < n; i++) dg[i] = (y[i] > 0.0 ? 1.0 : tmp[i]) / (1.0 + tmp[i]);
         vm_log1p(n, tmp, tmp);
         for (size_t i = 0; i < n; i++) y[i] = (y[i] > 0.0 ? y[i] : 0.0) + tmp[i] + 1e-6;
         return;
@@ -167,9 +157,9 @@ ROWS_INLINE void readout_pre(const smc_pass *pass, size_t K, const double *Z,
 
 SMC_CLONES
 void smc_observation_forward(const smc_pass *pass, size_t K, const double *Z, const double *cin,
-                             const double *v, double *Yhat, double *Dg, double *work) {
+                             const double *v, double *Yhat, double *work) {
     readout_pre(pass, K, Z, cin, v, Yhat, work);
-    nonlin_forward(pass->c->obs_nonlin, K * pass->X, Yhat, Dg, work); /* the currents are done */
+    nonlin_forward(pass->c->obs_nonlin, K * pass->X, Yhat, work); /* the currents are done */
 }
 
 /* Backward of the readout given Prebar (K x X, overwritten for one-to-one). */
@@ -234,29 +224,16 @@ ROWS_INLINE void readout_rows_backward(size_t R, const smc_pass *pass, size_t K,
     }
 }
 
-/* The one-to-one readout's currents x = m z + cin of K rows (work: K x N). */
-ROWS_INLINE void currents_rows(size_t R, const smc_pass *pass, size_t K, const double *Z,
-                               const double *cin, double *work) {
-    size_t N = pass->N;
-    for (size_t k = 0; k < K; k++) rows_combine(R, N, Z + k * R, pass->mT, cin, work + k * N);
-}
-
 SMC_CLONES
 void smc_observation_backward(const smc_pass *pass, size_t K, const double *Z, const double *cin,
-                              const double *v, const double *Yhatbar, const double *Dg,
-                              double *Zbar, double *cinbar, double *vbar, smc_adjoint *adj,
-                              double *work, double *work2) {
+                              const double *v, const double *Yhatbar, double *Zbar,
+                              double *cinbar, double *vbar, smc_adjoint *adj, double *work,
+                              double *work2) {
     lrnn_obs_nonlin gfun = pass->c->obs_nonlin;
-    bool affine = pass->c->readout == LRNN_READOUT_AFFINE;
     double *Prebar = work2;
     size_t KX = K * pass->X;
-    if (Dg || (gfun == LRNN_G_IDENTITY && affine)) {
-        /* g'(pre) kept by the forward pass (or 1): only the currents are recomputed */
-        if (Dg)
-            for (size_t i = 0; i < KX; i++) Prebar[i] = Yhatbar[i] * Dg[i];
-        else
-            memcpy(Prebar, Yhatbar, KX * sizeof *Prebar);
-        if (!affine) BY_RANK(pass->R, currents_rows, pass, K, Z, cin, work);
+    if (gfun == LRNN_G_IDENTITY && pass->c->readout == LRNN_READOUT_AFFINE) {
+        memcpy(Prebar, Yhatbar, KX * sizeof *Prebar); /* g' = 1 and no currents needed */
     } else {
         /* pre for g'(pre), and for one-to-one the currents x in work */
         readout_pre(pass, K, Z, cin, v, Prebar, work);
