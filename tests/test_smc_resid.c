@@ -63,6 +63,20 @@ static void test_moments_match_kernels(void **state) {
             else
                 smc_resid_backward_moments(&kp, yt, w, K, Xs, om, ytbar, HbarT, dbar, Xbar);
         }
+        /* the pass's Gram matrix for the fully observed steps gives the same bits */
+        if (R <= SMC_RESID_RMAX) {
+            double G[SMC_RESID_RMAX * SMC_RESID_RMAX], q2[7];
+            double *o2 = calloc(n_out, sizeof *o2);
+            smc_resid_gram(&kp, w, G);
+            smc_kparams kg = kp;
+            kg.w = w, kg.G = G;
+            smc_resid_forward_moments(&kg, yt, w, K, Xs, q2);
+            smc_resid_backward_moments(&kg, yt, w, K, Xs, om, o2, o2 + XP, o2 + XP + R * XP,
+                                       o2 + 2 * XP + R * XP);
+            assert_memory_equal(q2, quad[1], K * sizeof *q2);
+            assert_memory_equal(o2, out[1], n_out * sizeof *o2);
+            free(o2);
+        }
         double ef = max_rel(quad[1], quad[0], K), eb = max_rel(out[1], out[0], n_out);
         printf("R = %zu: quad %.1e, adjoints %.1e (relative to the largest)\n", R, ef, eb);
         assert_true(ef < 1e-12 && eb < 1e-12);

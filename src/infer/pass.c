@@ -48,12 +48,13 @@ static bool readout_has_inputs(const lrnn_model_config *c) {
 /* Kernel rows, zero-padded and 64-byte aligned: m^T, n (R x S each) and h (S), S = N rounded
  * up to 8; for the readout H^T (R x XP) and w = 1/d (XP), XP = X rounded up to 8. */
 static size_t kernel_doubles(size_t R, size_t S, size_t XP) {
-    return (2 * R + 1) * S + (R + 1) * XP;
+    return (2 * R + 1) * S + (R + 1) * XP + R * R;
 }
 
 static void kernel_params(smc_pass *pass) {
     size_t R = pass->R, N = pass->N, X = pass->X, S = (N + 7) / 8 * 8, XP = (X + 7) / 8 * 8;
     double *mT = pass->kblock, *n = mT + R * S, *h = n + R * S, *HT = h + S, *w = HT + R * XP;
+    double *G = w + XP;
     for (size_t r = 0; r < R; r++)
         for (size_t i = 0; i < N; i++) {
             mT[r * S + i] = pass->p.m[i * R + r];
@@ -65,6 +66,10 @@ static void kernel_params(smc_pass *pass) {
     for (size_t i = 0; i < X; i++) w[i] = 1.0 / pass->var_x[i];
     pass->kp = (smc_kparams){.R = R, .N = N, .S = S, .act = pass->c->activation, .mT = mT,
                              .n = n, .h = h, .a = pass->d.a, .X = X, .XP = XP, .HT = HT, .w = w};
+    if (R <= SMC_RESID_RMAX) { /* the readout Gram matrix of the fully observed steps */
+        smc_resid_gram(&pass->kp, w, G);
+        pass->kp.G = G;
+    }
 }
 
 lrnn_status smc_pass_alloc(smc_pass *pass, const lrnn_model *model, const lrnn_smc_params *sp) {

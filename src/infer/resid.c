@@ -18,28 +18,40 @@
 #include "infer/rows.h"
 #include "infer/smc_internal.h"
 
-/* e = H^T W y~, G = H^T W H (upper and lower), c0 = y~^T W y~ for one step's weights. Every
- * function here is written for a rank R and instantiated for R = 1..4 by BY_RANK (rows.h). */
+/* G = H^T W H, both triangles: each entry summed over the channels in order. Every function
+ * here is written for a rank R and instantiated for R = 1..4 by BY_RANK (rows.h). */
+ROWS_INLINE void gram_rows(size_t R, const smc_kparams *kp, const double *w, double *G) {
+    size_t X = kp->X, XP = kp->XP;
+    const double *HT = kp->HT;
+    memset(G, 0, R * R * sizeof *G);
+    for (size_t i = 0; i < X; i++)
+        for (size_t a = 0; a < R; a++) {
+            double wh = w[i] * HT[a * XP + i];
+            for (size_t b = 0; b <= a; b++)
+                G[a * R + b] += wh * HT[b * XP + i];
+        }
+    for (size_t a = 0; a < R; a++)
+        for (size_t b = a + 1; b < R; b++)
+            G[a * R + b] = G[b * R + a];
+}
+
+/* e = H^T W y~, G = H^T W H, c0 = y~^T W y~ for one step's weights; G from the pass when the
+ * weights are the pass's (no channel missing at this step). */
 ROWS_INLINE double step_moments(size_t R, const smc_kparams *kp, const double *yt, const double *w,
                                 double *e, double *G) {
     size_t X = kp->X, XP = kp->XP;
     const double *HT = kp->HT;
     double c0 = 0.0;
     memset(e, 0, R * sizeof *e);
-    memset(G, 0, R * R * sizeof *G);
     for (size_t i = 0; i < X; i++) {
         double wy = w[i] * yt[i];
         c0 += wy * yt[i];
-        for (size_t a = 0; a < R; a++) {
-            double wh = w[i] * HT[a * XP + i];
-            e[a] += wy * HT[a * XP + i];
-            for (size_t b = 0; b <= a; b++)
-                G[a * R + b] += wh * HT[b * XP + i];
-        }
+        for (size_t a = 0; a < R; a++) e[a] += wy * HT[a * XP + i];
     }
-    for (size_t a = 0; a < R; a++)
-        for (size_t b = a + 1; b < R; b++)
-            G[a * R + b] = G[b * R + a];
+    if (w == kp->w && kp->G)
+        memcpy(G, kp->G, R * R * sizeof *G);
+    else
+        gram_rows(R, kp, w, G);
     return c0;
 }
 
@@ -101,6 +113,10 @@ ROWS_INLINE void backward_rows(size_t R, const smc_kparams *kp, const double *yt
         for (size_t a = 0; a < R; a++)
             HbarT[a * XP + i] += wi * (m1[a] * y - mh[a]);
     }
+}
+
+void smc_resid_gram(const smc_kparams *kp, const double *w, double *G) {
+    BY_RANK(kp->R, gram_rows, kp, w, G);
 }
 
 SMC_CLONES

@@ -46,6 +46,7 @@ typedef struct smc_kparams {
     /* linear-Gaussian readout, channels padded to XP = X rounded up to 8 (zeros) */
     size_t X, XP;
     const double *HT, *w; /* R x XP: H transposed; XP: 1/d_i */
+    const double *G;      /* R x R: H^T diag(w) H (smc_resid_gram), or NULL */
 } smc_kparams;
 
 /* Rows of the unit table: parameters, then their adjoints. */
@@ -85,6 +86,9 @@ void smc_resid_forward_moments(const smc_kparams *kp, const double *yt, const do
 void smc_resid_backward_moments(const smc_kparams *kp, const double *yt, const double *w,
                                 size_t K, const double *Xs, const double *om, double *ytbar,
                                 double *HbarT, double *dbar, double *Xbar);
+/* G = H^T diag(w) H (R x R, both triangles) in the order the moments use: once per pass for
+ * the fully observed steps (kp->G), whose moments then take only e and c0 from the data. */
+void smc_resid_gram(const smc_kparams *kp, const double *w, double *G);
 
 /* Constants of one pass (one parameter value). */
 typedef struct smc_pass {
