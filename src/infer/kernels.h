@@ -193,9 +193,9 @@ KT_INLINE void KT_NAME(lanes_sums)(size_t P, size_t rb, const vec *acc, double *
  * accumulators, to which they add in particle order, as a one-at-a-time loop would, so the
  * results do not depend on P. z and mubar are copied into locals, so that the compiler knows
  * the accumulator stores touch neither. R <= 64. Table rows (stride S): m^T (R), n (R), h,
- * then nbar (R), (m^T)bar (R), hbar. With N = 512 (EEG) the table is 56 KB, beyond L1: every
- * pass streams it from L2, and four particles a pass instead of two made the EEG epoch about
- * 25% faster (five: no better). */
+ * then nbar (R), (m^T)bar (R), hbar. Four particles a pass instead of two made the EEG epoch
+ * (N = 512, a 56 KB table) about 25% faster; five gained nothing, nor did slicing the units so
+ * that a slice of the table stays in L1 across all particles. */
 KT_INLINE void KT_NAME(forward_block)(size_t R, lrnn_activation act, size_t P,
                                       const smc_kparams *kp, const double *table,
                                       const double *Z, const double *cin, double *Mu) {

@@ -580,7 +580,6 @@ static void draw_noise(trial_ctx *c, lrnn_rng *rng) {
     lrnn_rng_normal_fill(rng, c->eps, n);
 }
 
-/* Forward filter of one trial; returns sum_t L_t in *total. */
 /* Zt[k] = Zprev[anc[k]] (K rows of R): with R a constant, moves instead of a memcpy call per
  * particle. */
 ROWS_INLINE void gather_ancestors(size_t R, size_t K, const int *anc, const double *Zprev,
@@ -589,6 +588,7 @@ ROWS_INLINE void gather_ancestors(size_t R, size_t K, const int *anc, const doub
         for (size_t a = 0; a < R; a++) Zt[k * R + a] = Zprev[(size_t)anc[k] * R + a];
 }
 
+/* Forward filter of one trial; returns sum_t L_t in *total. */
 SMC_CLONES
 static lrnn_status trial_forward(trial_ctx *c, uint64_t seed, uint64_t draw, double *total) {
     const smc_pass *P = c->pass;
@@ -744,22 +744,23 @@ ROWS_INLINE void optimal_particles_own(size_t R, const optimal_particles_t *o, b
     const double *restrict Q = o->Q, *restrict M = o->M, *restrict Linv = o->Linv;
     double *restrict ZB = scratch, *restrict RB = ZB + K * R, *restrict U = RB + K * R;
     double *restrict Wv = U + K * R;
+    /* (the unroll pragmas let gcc flatten the rank loops, which its outer-loop vectoriser needs) */
     for (size_t k = 0; k < K; k++) {
         const double *mp = Mup + k * R, *z = Z + k * R, *rho = Rho + k * R;
         double om = omega[k], mb[64], rb[64], zb[64], w[64], u[64];
 #pragma GCC unroll 4
         for (size_t a = 0; a < R; a++) zb[a] = Zbar[k * R + a];
         if (analytic) {
-    #pragma GCC unroll 4
-        for (size_t a = 0; a < R; a++) {
+#pragma GCC unroll 4
+            for (size_t a = 0; a < R; a++) {
                 double delta = 0.0; /* (Q rho)_a */
-    #pragma GCC unroll 4
-            for (size_t b = 0; b < R; b++) delta += Q[a * R + b] * rho[b];
+#pragma GCC unroll 4
+                for (size_t b = 0; b < R; b++) delta += Q[a * R + b] * rho[b];
                 mb[a] = hx[k * R + a], rb[a] = om * delta;
             }
         } else {
-    #pragma GCC unroll 4
-        for (size_t a = 0; a < R; a++) {
+#pragma GCC unroll 4
+            for (size_t a = 0; a < R; a++) {
                 double acc = 0.0;
 #pragma GCC unroll 4
                 for (size_t b = 0; b <= a; b++) acc += Linv[a * R + b] * (z[b] - mp[b]);
@@ -770,6 +771,7 @@ ROWS_INLINE void optimal_particles_own(size_t R, const optimal_particles_t *o, b
                 double acc = 0.0;
 #pragma GCC unroll 4
                 for (size_t a = b; a < R; a++) acc += Linv[a * R + b] * w[a];
+                /* mb from 0 + om u, as before the split (a -0 becomes +0 alike) */
                 u[b] = acc, zb[b] -= om * acc, mb[b] = 0.0 + om * acc, rb[b] = 0.0;
             }
         }
