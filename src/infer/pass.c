@@ -46,7 +46,8 @@ static bool readout_has_inputs(const lrnn_model_config *c) {
 }
 
 /* Kernel rows, zero-padded and 64-byte aligned: m^T, n (R x S each) and h (S), S = N rounded
- * up to 8; for the readout H^T (R x XP) and w = 1/d (XP), XP = X rounded up to 8. */
+ * up to 8; for the readout H^T (R x XP) and w = 1/d (XP), XP = X rounded up to 8, and its
+ * Gram matrix G (R x R). */
 static size_t kernel_doubles(size_t R, size_t S, size_t XP) {
     return (2 * R + 1) * S + (R + 1) * XP + R * R;
 }
