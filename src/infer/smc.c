@@ -443,31 +443,14 @@ static const kalman *kalman_for(trial_ctx *c, size_t t, const uint8_t *obs, lrnn
 
 /* Optimal-proposal samples of K particles (R a compile-time constant for R <= 4):
  *   rho = e - M mu_p,  delta = Q rho,  z = mu_p + delta + W eps.
- * The R x R matrices are copied into locals and every pointer is restrict, so that gcc
- * vectorises the loop across particles. */
+ * Every pointer is restrict, so that gcc vectorises the loop across particles. */
 ROWS_INLINE void optimal_particles_sample(size_t R, const kalman *ks, const double *restrict e,
                                           size_t K, const double *restrict Mup,
                                           const double *restrict eps, double *restrict Rho,
                                           double *restrict D, double *restrict Z) {
-    double M[16], Q[16], W[16];
-    if (R > 4) { /* no locals: the plain loops */
-        for (size_t k = 0; k < K; k++) {
-            const double *mp = Mup + k * R, *ek = eps + k * R;
-            double *z = Z + k * R, *rho = Rho + k * R, *delta = D + k * R;
-            for (size_t a = 0; a < R; a++) {
-                double acc = e[a];
-                for (size_t b = 0; b < R; b++) acc -= ks->M[a * R + b] * mp[b];
-                rho[a] = acc;
-            }
-            dense_mv(R, R, ks->Q, rho, delta, 0);
-            for (size_t a = 0; a < R; a++) z[a] = mp[a] + delta[a];
-            dense_mv(R, R, ks->W, ek, z, 1);
-        }
-        return;
-    }
-    for (size_t i = 0; i < R * R; i++) M[i] = ks->M[i], Q[i] = ks->Q[i], W[i] = ks->W[i];
+    const double *restrict M = ks->M, *restrict Q = ks->Q, *restrict W = ks->W;
     for (size_t k = 0; k < K; k++) {
-        double rho[4], delta[4];
+        double rho[64], delta[64];
         for (size_t a = 0; a < R; a++) {
             double acc = e[a];
             for (size_t b = 0; b < R; b++) acc -= M[a * R + b] * Mup[k * R + b];
