@@ -81,10 +81,15 @@ lrnn_status smc_pass_alloc(smc_pass *pass, const lrnn_model *model, const lrnn_s
     pass->U = (size_t)c->inputs, pass->K = (size_t)sp->particles;
     size_t R = pass->R, X = pass->X, U = pass->U, N = pass->N;
     const char *force = getenv("LRNN_KERNELS"); /* developer override: "avx2", "c", ... */
-    pass->kern = smc_kernels_pick(force);
-    if (!pass->kern)
+    const smc_kernels *kern = smc_kernels_pick(force);
+    if (!kern)
         return lrnn_fail(LRNN_ERR_ARG, "smc: LRNN_KERNELS=%s is unknown or unsupported by "
                                        "this CPU", force);
+    pass->kern = *kern;
+    if (R <= SMC_RESID_RMAX) { /* O(R^2) a particle instead of O(X R) (resid.c) */
+        pass->kern.resid_forward = smc_resid_forward_moments;
+        pass->kern.resid_backward = smc_resid_backward_moments;
+    }
     size_t total = 3 * R * R + X + 2 * X * R + N * R + X * U + 2 * kalman_doubles(R);
     size_t kbytes = kernel_doubles(R, (N + 7) / 8 * 8, (X + 7) / 8 * 8) * sizeof(double);
     pass->block = calloc(total, sizeof *pass->block);

@@ -470,9 +470,8 @@ ROWS_INLINE void optimal_particles_sample(size_t R, const kalman *ks, const doub
 }
 
 /* The optimal proposal's log weights lw_k = -1/2 (q_k + log det S + o log 2 pi) (cst: those two
- * terms), R a compile-time constant;
- * restrict pointers, so that gcc vectorises across particles.
- * analytic: q = quad - rho^T delta (delta = Q rho). */
+ * terms), R a compile-time constant, with restrict pointers so that gcc vectorises across
+ * particles. analytic: q = quad - rho^T delta (delta = Q rho). */
 ROWS_INLINE void analytic_weights(size_t R, size_t K, const double *restrict quad,
                                   const double *restrict Rho, const double *restrict D,
                                   const double *cst, double *restrict lw) {
@@ -540,10 +539,7 @@ static lrnn_status proposal_forward(trial_ctx *c, size_t t) {
     /* analytic: log N(y; H mu_p + b + c, S) = -1/2 [r^T D^-1 r - rho^T Q rho + log det S] - ..,
      * r = y~ - H mu_p.  ratio: log p(y|z) + log N(z; mu_p, Sigma) - log q(z), r = y~ - H z,
      * with z - mu_q = W eps. */
-    if (R <= SMC_RESID_RMAX)
-        smc_resid_forward_moments(&P->kp, yt, step_weights(c, obs), K, analytic ? Mup : Z, quad);
-    else
-        P->kern->resid_forward(&P->kp, yt, step_weights(c, obs), K, analytic ? Mup : Z, quad);
+    P->kern.resid_forward(&P->kp, yt, step_weights(c, obs), K, analytic ? Mup : Z, quad);
     const double *Linv = t == 0 ? P->L0inv : P->Linv;
     double cst[2] = {ks->logdet_S, ks->observed * LOG_2PI};
     if (analytic)
@@ -716,17 +712,16 @@ typedef struct optimal_particles_t {
 } optimal_particles_t;
 
 /* The particles' own adjoints of the optimal proposal (below): mubar, and zbar, rhobar, u, w
- * into scratch (4 K R), with every pointer restrict and no sum over particles, so that gcc
- * vectorises across particles. */
+ * into ZB, RB, U, Wv (K x R each; U, Wv for ratio weights only), with every pointer restrict
+ * and no sum over particles, so that gcc vectorises across particles. */
 ROWS_INLINE void optimal_particles_own(size_t R, const optimal_particles_t *o, bool analytic,
                                        size_t K, const double *restrict Mup,
                                        const double *restrict Z, const double *restrict Rho,
                                        const double *restrict Zbar, const double *restrict hx,
                                        const double *restrict omega, double *restrict Mubar,
-                                       double *restrict scratch) {
+                                       double *restrict ZB, double *restrict RB,
+                                       double *restrict U, double *restrict Wv) {
     const double *restrict Q = o->Q, *restrict M = o->M, *restrict Linv = o->Linv;
-    double *restrict ZB = scratch, *restrict RB = ZB + K * R, *restrict U = RB + K * R;
-    double *restrict Wv = U + K * R;
     /* (the unroll pragmas let gcc flatten the rank loops, which its outer-loop vectoriser needs) */
     for (size_t k = 0; k < K; k++) {
         const double *mp = Mup + k * R, *z = Z + k * R, *rho = Rho + k * R;
@@ -805,9 +800,9 @@ ROWS_INLINE void optimal_particles_backward(size_t R, const optimal_particles_t 
     double *restrict ZB = scratch, *restrict RB = ZB + K * R, *restrict U = RB + K * R;
     double *restrict Wv = U + K * R;
     if (analytic) /* a constant in each copy: no branch in the loop that gcc vectorises */
-        optimal_particles_own(R, o, true, K, Mup, Z, Rho, Zbar, hx, omega, Mubar, scratch);
+        optimal_particles_own(R, o, true, K, Mup, Z, Rho, Zbar, hx, omega, Mubar, ZB, RB, U, Wv);
     else
-        optimal_particles_own(R, o, false, K, Mup, Z, Rho, Zbar, hx, omega, Mubar, scratch);
+        optimal_particles_own(R, o, false, K, Mup, Z, Rho, Zbar, hx, omega, Mubar, ZB, RB, U, Wv);
     /* For R <= 4 the R x R accumulators live in locals (registers once R is a constant). */
     bool small = R <= 4;
     double q4[16], w4[16], m4[16], e4[4];
@@ -866,12 +861,8 @@ static void optimal_backward(trial_ctx *c, size_t t, const double *omega, double
     double *Lbar = t == 0 ? c->adj.L0bar : c->adj.Lbar;
     /* -1/2 sum_o r_i^2/d_i with r = y~ - H mu_p (analytic) or y~ - H z (ratio): hx = H^T g */
     const double *wts = step_weights(c, obs);
-    if (R <= SMC_RESID_RMAX)
-        smc_resid_backward_moments(&P->kp, yt, wts, K, analytic ? Mup : Z, omega, ytbar,
-                                   c->t->HbarT, c->t->dbarp, hx);
-    else
-        P->kern->resid_backward(&P->kp, yt, wts, K, analytic ? Mup : Z, omega, ytbar,
-                                c->t->HbarT, c->t->dbarp, hx);
+    P->kern.resid_backward(&P->kp, yt, wts, K, analytic ? Mup : Z, omega, ytbar, c->t->HbarT,
+                           c->t->dbarp, hx);
     optimal_particles_t sets = {.Q = shared->Q, .M = shared->M, .Linv = Linv, .Qbar = ka->Qbar,
                                 .Wbar = ka->Wbar, .Mbar = ka->Mbar, .Lbar = Lbar};
     BY_RANK(R, optimal_particles_backward, &sets, analytic, K, Mup, Z, eps, c->t->rho + t * K * R,

@@ -108,7 +108,7 @@ typedef struct smc_pass {
     double *gram_inv;     /* R x R, (m^T m)^-1 when inputs enter mu_0 */
     kalman k0, k1;        /* all channels observed: t = 0 (Sigma_z0) and t >= 1 (Sigma_z) */
     smc_kparams kp;       /* padded copies of m^T, n, h for the kernels */
-    const smc_kernels *kern;
+    smc_kernels kern; /* this CPU's set; resid_* are the moments' for R <= SMC_RESID_RMAX */
     double *block, *kblock; /* backing storage (kblock: 64-byte aligned) */
 } smc_pass;
 

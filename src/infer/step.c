@@ -65,13 +65,13 @@ void smc_units_fold(const smc_pass *pass, const double *table, smc_adjoint *adj)
 
 void smc_transition_forward(const smc_pass *pass, const double *table, size_t K, const double *Z,
                             const double *cin, double *Mu) {
-    pass->kern->forward(&pass->kp, table, K, Z, cin, Mu);
+    pass->kern.forward(&pass->kp, table, K, Z, cin, Mu);
 }
 
 void smc_transition_backward(const smc_pass *pass, double *table, size_t K, const double *Z,
                              const double *cin, const double *Mubar, double *Zbar,
                              double *cinbar, smc_adjoint *adj) {
-    pass->kern->backward(&pass->kp, table, K, Z, cin, Mubar, Zbar, cinbar, adj->abar);
+    pass->kern.backward(&pass->kp, table, K, Z, cin, Mubar, Zbar, cinbar, adj->abar);
 }
 
 /* Output nonlinearity g over n values in place (lrnn_obs_nonlin_apply, with the exponentials
