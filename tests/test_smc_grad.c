@@ -164,6 +164,8 @@ static void gradients_match_finite_differences(void **state) {
     cases[n++] = (grad_case){"bootstrap Poisson, one-to-one rates", c, boot, 0.2, false};
     c.readout = LRNN_READOUT_AFFINE, c.readout_from = LRNN_FROM_Z, c.obs_nonlin = LRNN_G_EXP;
     cases[n++] = (grad_case){"bootstrap Poisson, affine exp", c, boot, 0, false};
+    c.inputs = 2, c.readout_from = LRNN_FROM_Z_AND_V, c.obs_nonlin = LRNN_G_RELU;
+    cases[n++] = (grad_case){"bootstrap Poisson, z_and_v ReLU link, masks", c, boot, 0.2, false};
     c = base();
     c.activation = LRNN_ACT_IDENTITY, c.obs_nonlin = LRNN_G_SOFTPLUS;
     cases[n++] = (grad_case){"bootstrap identity, Gaussian softplus", c, boot, 0, false};

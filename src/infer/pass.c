@@ -7,16 +7,15 @@
 #include "core/dense.h"
 #include "infer/smc_internal.h"
 
-/* Is the observation y = H z + b + C_v v + noise?  (identity g; affine readout from z or
- * [v; z], or one-to-one readout of currents). */
-static bool readout_is_linear(const lrnn_model_config *c) {
-    if (c->obs != LRNN_OBS_GAUSS || c->obs_nonlin != LRNN_G_IDENTITY) return false;
+/* Is the readout's pre-activation H z + b + C_v v?  (affine readout from z or [v; z], or
+ * one-to-one readout of currents) */
+static bool readout_is_affine(const lrnn_model_config *c) {
     return c->readout == LRNN_READOUT_AFFINE || c->readout_from == LRNN_FROM_CURRENTS;
 }
 
-/* H (X x R) and C_v (X x U) of a linear readout. One-to-one: H = diag(B) m, C_v = diag(B) W_u
+/* H (X x R) and C_v (X x U) of a readout affine in z. One-to-one: H = diag(B) m, C_v = diag(B) W_u
  * (the B factor on the input current is the spec 3.4 correction of the reference). */
-static void linear_readout(const smc_pass *pass, double *H, double *Cv) {
+static void affine_readout(const smc_pass *pass, double *H, double *Cv) {
     const lrnn_param_view *p = &pass->p;
     size_t R = pass->R, X = pass->X, U = pass->U;
     if (pass->c->readout == LRNN_READOUT_AFFINE) {
@@ -120,14 +119,15 @@ lrnn_status smc_pass_update(smc_pass *pass, const lrnn_model *model) {
     pass->model = model;
     pass->c = c;
     pass->p = model->view;
-    pass->linear = readout_is_linear(c);
+    pass->affine = readout_is_affine(c);
+    pass->linear = pass->affine && c->obs == LRNN_OBS_GAUSS && c->obs_nonlin == LRNN_G_IDENTITY;
     size_t R = pass->R, X = pass->X, U = pass->U, N = pass->N;
     lrnn_status s = lrnn_model_derived_update(model, &pass->d);
     if (s) return s;
     dense_lower_inverse(R, pass->d.L_z, pass->Linv);
     dense_lower_inverse(R, pass->d.L_z0, pass->L0inv);
     for (size_t i = 0; i < X; i++) pass->var_x[i] = pass->d.std_x[i] * pass->d.std_x[i];
-    if (pass->linear) linear_readout(pass, pass->H, pass->Cv);
+    if (pass->affine) affine_readout(pass, pass->H, pass->Cv);
     transpose(X, R, pass->H, pass->HT);
     transpose(N, R, pass->p.m, pass->mT);
     kernel_params(pass);
@@ -190,7 +190,7 @@ void smc_adjoint_finish(const smc_pass *pass, smc_adjoint *adj) {
         double a = pass->d.a[k];
         g.decay_param[c->decay == LRNN_DECAY_SCALAR ? 0 : k] += adj->abar[k] * a * log(a);
     }
-    if (!pass->linear) return;
+    if (!pass->affine) return;
     if (c->readout == LRNN_READOUT_AFFINE) {
         size_t dv = c->readout_from == LRNN_FROM_Z_AND_V ? U : 0;
         for (size_t i = 0; i < X; i++) {

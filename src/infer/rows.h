@@ -91,11 +91,11 @@ ROWS_INLINE void rows_project(size_t R, size_t n, const double *restrict x,
     }
 }
 
-/* A_ri += c_r x_i (A: R x n): a rank-one update of a transposed gradient. */
-ROWS_INLINE void rows_outer_acc(size_t R, size_t n, const double *restrict c,
+/* A_ri += c_r x_i (A: R x n, rows ld apart): a rank-one update of a transposed gradient. */
+ROWS_INLINE void rows_outer_acc(size_t R, size_t n, size_t ld, const double *restrict c,
                                 const double *restrict x, double *restrict A) {
     for (size_t i = 0; i < n; i++)
-        for (size_t r = 0; r < R; r++) A[r * n + i] += c[r] * x[i];
+        for (size_t r = 0; r < R; r++) A[r * ld + i] += c[r] * x[i];
 }
 
 #endif

@@ -655,29 +655,26 @@ static void sampled_observation_backward(trial_ctx *c, size_t t, const double *o
     const double *Yhat = c->t->Yhat + t * K * X; /* from the forward pass */
     double *Ybar = c->t->ybar;
     const double *y = c->y + t * X;
-    if (P->c->obs == LRNN_OBS_POISSON) { /* d/dyhat (y log yhat - yhat) = y / yhat - 1 */
-        for (size_t k = 0; k < K; k++) {
-            const double *restrict yh = Yhat + k * X;
-            double *restrict yb = Ybar + k * X, om = omega[k];
-            for (size_t i = 0; i < X; i++) yb[i] = om * (y[i] / yh[i] - 1.0);
-            if (obs)
-                for (size_t i = 0; i < X; i++) yb[i] = obs[i] ? yb[i] : 0.0;
-        }
-    } else {
-        for (size_t k = 0; k < K; k++)
-            for (size_t i = 0; i < X; i++) {
-                double g = 0.0;
-                if (seen(obs, i)) {
-                    double r = y[i] - Yhat[k * X + i], d = P->var_x[i];
-                    g = omega[k] * r / d;
-                    c->adj.dbar[i] += omega[k] * (0.5 * r * r / (d * d) - 0.5 / d);
-                }
-                Ybar[k * X + i] = g;
-            }
+    double *Zbar = c->t->zbar + t * K * R, *cinbar = U ? c->t->cinbar + t * S : NULL;
+    double *vbar = U ? c->t->vbar + t * U : NULL;
+    if (P->c->obs == LRNN_OBS_POISSON) {
+        smc_poisson_step st = {.y = y, .obs = obs, .omega = omega, .Yhat = Yhat};
+        smc_poisson_backward(P, K, Z, cin, v, &st, Zbar, cinbar, vbar, &c->adj, c->t->work,
+                             c->t->work2);
+        return;
     }
-    double *Zbar = c->t->zbar + t * K * R;
-    smc_observation_backward(P, K, Z, cin, v, Ybar, Zbar, U ? c->t->cinbar + t * S : NULL,
-                             U ? c->t->vbar + t * U : NULL, &c->adj, c->t->work, c->t->work2);
+    for (size_t k = 0; k < K; k++)
+        for (size_t i = 0; i < X; i++) {
+            double g = 0.0;
+            if (seen(obs, i)) {
+                double r = y[i] - Yhat[k * X + i], d = P->var_x[i];
+                g = omega[k] * r / d;
+                c->adj.dbar[i] += omega[k] * (0.5 * r * r / (d * d) - 0.5 / d);
+            }
+            Ybar[k * X + i] = g;
+        }
+    smc_observation_backward(P, K, Z, cin, v, Ybar, Zbar, cinbar, vbar, &c->adj, c->t->work,
+                             c->t->work2);
 }
 
 /* Backward of the bootstrap proposal at step t: Mubar from zbar_t and the weights' adjoints. */
@@ -1178,7 +1175,8 @@ lrnn_status lrnn_smc_bound(lrnn_smc *s, const lrnn_model *model, const lrnn_batc
         c.adj = (smc_adjoint){.grad = slot, .g = lrnn_param_view_of(&model->layout, slot),
                               .Lbar = tp->Lbar,
                               .L0bar = tp->L0bar, .dbar = tp->dbar, .Hbar = tp->Hbar,
-                              .Cvbar = tp->Cvbar, .abar = tp->abar, .mbarT = tp->mbarT};
+                              .Cvbar = tp->Cvbar, .abar = tp->abar, .mbarT = tp->mbarT,
+                              .HbarT = tp->HbarT};
         double total = 0.0;
         lrnn_status ts = trial_forward(&c, seed, draw, &total);
         s->trial_bound[b] = total / (double)len;

@@ -100,7 +100,9 @@ typedef struct smc_pass {
     lrnn_model_derived d; /* a, L_z, L_z0, P_m */
     double *Linv, *L0inv; /* R x R */
     double *var_x;        /* X: observation variances d_i */
-    bool linear;          /* y = H z + b + c_t + noise (optimal proposal) */
+    bool affine;          /* readout pre-activation H z + b + C_v v (affine, or one-to-one
+                           * from currents): H, HT and Cv are set */
+    bool linear;          /* affine, Gaussian, identity link: the optimal proposal applies */
     double *H;            /* X x R */
     double *HT;           /* R x X: H transposed, for the row kernels */
     double *mT;           /* R x N: m transposed */
@@ -122,6 +124,7 @@ typedef struct smc_adjoint {
     double *Cvbar;        /* X x U */
     double *abar;         /* R */
     double *mbarT;        /* R x N: adjoint of m, transposed (row kernels accumulate it) */
+    double *HbarT;        /* R x kp.XP: adjoint of H^T from the readout rows and residuals */
 } smc_adjoint;
 
 size_t kalman_doubles(size_t R);
@@ -164,6 +167,21 @@ void smc_observation_backward(const smc_pass *pass, size_t K, const double *Z, c
                               const double *v, const double *Yhatbar, double *Zbar,
                               double *cinbar, double *vbar, smc_adjoint *adj, double *work,
                               double *work2);
+
+/* One step's Poisson observations for smc_poisson_backward: counts y (X), the observed
+ * channels (NULL: all), the particles' weight adjoints omega (K) and rates Yhat (K x X). */
+typedef struct smc_poisson_step {
+    const double *y;
+    const uint8_t *obs;
+    const double *omega, *Yhat;
+} smc_poisson_step;
+
+/* Backward of sum_k omega_k log p(y | Yhat_k) (Poisson) through the link and the readout:
+ * Zbar, cinbar (N) and vbar (U) accumulated as smc_observation_backward's. */
+void smc_poisson_backward(const smc_pass *pass, size_t K, const double *Z, const double *cin,
+                          const double *v, const smc_poisson_step *st, double *Zbar,
+                          double *cinbar, double *vbar, smc_adjoint *adj, double *work,
+                          double *work2);
 
 /* Resampling: ancestors anc[K] from normalised weights prob[K] (exp(lw - lse(lw))); u01:
  * uniforms (1 for systematic, K for multinomial). */

@@ -119,34 +119,38 @@ ROWS_INLINE void nonlin_backward(lrnn_obs_nonlin g, size_t n, const double *rest
     }
 }
 
-/* Pre-nonlinearity readout over K rows (any readout), rows of Z given. Affine: Pre = B_z^T z +
- * (b + B_v^T v), with B_z = the last R rows of B (R x X, the layout rows_combine takes).
- * One-to-one: Pre = B . f + b with f the currents x = m z + cin (left in work, K x N) or
- * phi(x; h). */
+/* The readout's offset at one step when it is affine in z (pass->affine): base = b + C_v v
+ * (C_v = B_v^T for an affine readout from [v; z], diag(B) W_u for one-to-one from currents). */
+ROWS_INLINE void affine_base(const smc_pass *pass, const double *v, double *restrict base) {
+    size_t X = pass->X, U = pass->U;
+    const double *restrict Cv = pass->Cv;
+    memcpy(base, pass->p.bias_obs, X * sizeof *base);
+    if (Cv && v)
+        for (size_t i = 0; i < X; i++)
+            for (size_t j = 0; j < U; j++) base[i] += Cv[i * U + j] * v[j];
+}
+
+/* Pre-nonlinearity readout over K rows (any readout), rows of Z given. Affine in z (affine
+ * readouts, one-to-one from currents): Pre = H z + base, H^T (R x X, the layout rows_combine
+ * takes) from pass.c. One-to-one from rates: Pre = B . phi(x; h) + b with the currents
+ * x = m z + cin left in work (K x N). */
 ROWS_INLINE void readout_rows(size_t R, const smc_pass *pass, size_t K, const double *Z,
                               const double *cin, const double *v, double *Pre, double *work) {
     const lrnn_model_config *c = pass->c;
     const lrnn_param_view *p = &pass->p;
-    size_t X = pass->X, U = pass->U, N = pass->N;
-    if (c->readout == LRNN_READOUT_AFFINE) {
-        size_t dv = c->readout_from == LRNN_FROM_Z_AND_V ? U : 0;
-        double *base = work; /* b + B_v^T v, the same for every particle */
-        memcpy(base, p->bias_obs, X * sizeof *base);
-        for (size_t j = 0; j < dv; j++)
-            for (size_t i = 0; i < X; i++) base[i] += p->B_obs[j * X + i] * v[j];
-        for (size_t k = 0; k < K; k++)
-            rows_combine(R, X, Z + k * R, p->B_obs + dv * X, base, Pre + k * X);
+    size_t X = pass->X, N = pass->N;
+    if (pass->affine) {
+        double *base = work; /* the same for every particle */
+        affine_base(pass, v, base);
+        for (size_t k = 0; k < K; k++) rows_combine(R, X, Z + k * R, pass->HT, base, Pre + k * X);
         return;
     }
     for (size_t k = 0; k < K; k++) {
         double *x = work + k * N, *pre = Pre + k * X;
         rows_combine(R, N, Z + k * R, pass->mT, cin, x);
-        if (c->readout_from == LRNN_FROM_RATES)
-            for (size_t i = 0; i < X; i++)
-                pre[i] = p->B_obs[i] * lrnn_activation_apply(c->activation, x[i], p->h[i]) +
-                         p->bias_obs[i];
-        else
-            for (size_t i = 0; i < X; i++) pre[i] = p->B_obs[i] * x[i] + p->bias_obs[i];
+        for (size_t i = 0; i < X; i++)
+            pre[i] = p->B_obs[i] * lrnn_activation_apply(c->activation, x[i], p->h[i]) +
+                     p->bias_obs[i];
     }
 }
 
@@ -162,62 +166,54 @@ void smc_observation_forward(const smc_pass *pass, size_t K, const double *Z, co
     nonlin_forward(pass->c->obs_nonlin, K * pass->X, Yhat, work); /* the currents are done */
 }
 
-/* Backward of the readout given Prebar (K x X, overwritten for one-to-one). */
+/* Backward of the readout given Prebar (K x X; overwritten from rates). Affine in z: H^T bar
+ * (adj->HbarT) += z Prebar^T, Zbar += H Prebar, and through s = sum_k Prebar_k: b bar += s,
+ * C_v bar += s v^T, vbar += C_v^T s (pass.c maps H and C_v back to their parameters).
+ * work: X (affine) or the currents of readout_rows (rates). */
 ROWS_INLINE void readout_rows_backward(size_t R, const smc_pass *pass, size_t K,
                                        const double *Z, const double *v, double *Prebar,
                                        double *Zbar, double *cinbar, double *vbar,
-                                       smc_adjoint *adj, const double *work) {
+                                       smc_adjoint *adj, double *work) {
     const lrnn_model_config *c = pass->c;
     const lrnn_param_view *p = &pass->p;
     const lrnn_param_view g = adj->g;
-    size_t X = pass->X, U = pass->U, N = pass->N;
+    size_t X = pass->X, U = pass->U, N = pass->N, XP = pass->kp.XP;
     double zbar[64]; /* R <= 64 (lrnn_smc_params_check) */
-    double *restrict gb = g.bias_obs; /* restrict: the adjoints never alias the work rows */
-    for (size_t k = 0; k < K; k++) {
-        const double *restrict pb = Prebar + k * X;
-        for (size_t i = 0; i < X; i++) gb[i] += pb[i];
-    }
-    if (c->readout == LRNN_READOUT_AFFINE) {
-        size_t dv = c->readout_from == LRNN_FROM_Z_AND_V ? U : 0;
-        const double *Bz = p->B_obs + dv * X;
+    if (pass->affine) {
+        double *restrict s = work;
+        memset(s, 0, X * sizeof *s);
         for (size_t k = 0; k < K; k++) {
-            const double *pb = Prebar + k * X;
-            rows_outer_acc(R, X, Z + k * R, pb, g.B_obs + dv * X); /* B_z bar += z Prebar^T */
-            rows_project(R, X, pb, Bz, zbar);                      /* zbar += B_z Prebar */
+            const double *restrict pb = Prebar + k * X;
+            for (size_t i = 0; i < X; i++) s[i] += pb[i];
+            rows_outer_acc(R, X, XP, Z + k * R, pb, adj->HbarT);
+            rows_project(R, X, pb, pass->HT, zbar);
             for (size_t r = 0; r < R; r++) Zbar[k * R + r] += zbar[r];
-            for (size_t j = 0; j < dv; j++)
-                for (size_t i = 0; i < X; i++) {
-                    g.B_obs[j * X + i] += v[j] * pb[i];
-                    vbar[j] += p->B_obs[j * X + i] * pb[i];
-                }
         }
+        for (size_t i = 0; i < X; i++) g.bias_obs[i] += s[i];
+        if (pass->Cv && v)
+            for (size_t i = 0; i < X; i++)
+                for (size_t j = 0; j < U; j++) {
+                    adj->Cvbar[i * U + j] += s[i] * v[j];
+                    vbar[j] += pass->Cv[i * U + j] * s[i];
+                }
         return;
     }
-    /* One-to-one: pre = B . f + b, f = x or phi(x; h), x = m z + cin (work holds x). */
-    double *restrict gB = g.B_obs;
+    /* One-to-one from rates: pre = B . phi(x; h) + b, x = m z + cin (work holds x). */
+    double *restrict gB = g.B_obs, *restrict gb = g.bias_obs;
     const double *restrict B = p->B_obs;
     for (size_t k = 0; k < K; k++) {
         const double *restrict x = work + k * N;
         double *restrict pb = Prebar + k * X;
-        if (c->readout_from == LRNN_FROM_RATES) {
-            for (size_t i = 0; i < X; i++) {
-                gB[i] += pb[i] * lrnn_activation_apply(c->activation, x[i], p->h[i]);
-                pb[i] *= B[i]; /* now fbar */
-            }
-        } else {
-            for (size_t i = 0; i < X; i++) {
-                gB[i] += pb[i] * x[i];
-                pb[i] *= B[i];
-            }
+        for (size_t i = 0; i < X; i++) { /* xbar = phi'(x) B pb, hbar += dphi/dh B pb */
+            double phi = lrnn_activation_apply(c->activation, x[i], p->h[i]);
+            gb[i] += pb[i];
+            gB[i] += pb[i] * phi;
+            pb[i] *= B[i];
+            activation_backward_rows(c->activation, 1, 1, p->h + i, x + i, &phi, pb + i,
+                                     g.h + i);
         }
-        if (c->readout_from == LRNN_FROM_RATES)
-            for (size_t i = 0; i < X; i++) { /* xbar = phi'(x) fbar, hbar += dphi/dh fbar */
-                double phi = lrnn_activation_apply(c->activation, x[i], p->h[i]);
-                activation_backward_rows(c->activation, 1, 1, p->h + i, x + i, &phi, pb + i,
-                                         g.h + i);
-            }
-        rows_outer_acc(R, N, Z + k * R, pb, adj->mbarT); /* m^T bar += z xbar^T */
-        rows_project(R, N, pb, pass->mT, zbar);          /* zbar += m^T xbar */
+        rows_outer_acc(R, N, N, Z + k * R, pb, adj->mbarT); /* m^T bar += z xbar^T */
+        rows_project(R, N, pb, pass->mT, zbar);             /* zbar += m^T xbar */
         for (size_t r = 0; r < R; r++) Zbar[k * R + r] += zbar[r];
         if (cinbar)
             for (size_t i = 0; i < N; i++) cinbar[i] += pb[i];
@@ -232,13 +228,54 @@ void smc_observation_backward(const smc_pass *pass, size_t K, const double *Z, c
     lrnn_obs_nonlin gfun = pass->c->obs_nonlin;
     double *Prebar = work2;
     size_t KX = K * pass->X;
-    if (gfun == LRNN_G_IDENTITY && pass->c->readout == LRNN_READOUT_AFFINE) {
+    if (gfun == LRNN_G_IDENTITY && pass->affine) {
         memcpy(Prebar, Yhatbar, KX * sizeof *Prebar); /* g' = 1 and no currents needed */
     } else {
-        /* pre for g'(pre), and for one-to-one the currents x in work */
+        /* pre for g'(pre), and from rates the currents x in work */
         readout_pre(pass, K, Z, cin, v, Prebar, work);
         nonlin_backward(gfun, KX, Yhatbar, Prebar);
     }
     BY_RANK(pass->R, readout_rows_backward, pass, K, Z, v, Prebar, Zbar, cinbar, vbar, adj,
             work);
+}
+
+/* Backward of sum_k om_k sum_i [y_i log yhat_ki - yhat_ki] (Poisson; unobserved channels drop
+ * out) through the link and the readout, with Prebar = om (y / yhat - 1) g'(pre) formed in one
+ * pass over each particle's row instead of a Yhatbar array and a second pass. Softplus:
+ * g' = sigmoid(pre) = 1 / (1 + exp(-pre)), folded with 1 / yhat into one division. */
+SMC_CLONES
+void smc_poisson_backward(const smc_pass *pass, size_t K, const double *Z, const double *cin,
+                          const double *v, const smc_poisson_step *st, double *Zbar,
+                          double *cinbar, double *vbar, smc_adjoint *adj, double *work,
+                          double *work2) {
+    lrnn_obs_nonlin gfun = pass->c->obs_nonlin;
+    size_t X = pass->X, KX = K * X;
+    const double *restrict y = st->y;
+    const uint8_t *obs = st->obs;
+    double *Pre = work2;
+    if (gfun != LRNN_G_IDENTITY || !pass->affine) readout_pre(pass, K, Z, cin, v, Pre, work);
+    if (gfun == LRNN_G_SOFTPLUS)
+        for (size_t i = 0; i < KX; i++) Pre[i] = -Pre[i];
+    if (gfun == LRNN_G_SOFTPLUS || gfun == LRNN_G_EXP) vm_exp(KX, Pre, Pre);
+    for (size_t k = 0; k < K; k++) {
+        const double *restrict yh = st->Yhat + k * X;
+        double *restrict pb = Pre + k * X, om = st->omega[k];
+        switch (gfun) {
+        case LRNN_G_SOFTPLUS: /* pb holds exp(-pre) */
+            for (size_t i = 0; i < X; i++) pb[i] = om * (y[i] - yh[i]) / (yh[i] * (1.0 + pb[i]));
+            break;
+        case LRNN_G_EXP: /* pb holds exp(pre) */
+            for (size_t i = 0; i < X; i++) pb[i] *= om * (y[i] / yh[i] - 1.0);
+            break;
+        case LRNN_G_RELU:
+            for (size_t i = 0; i < X; i++) pb[i] = pb[i] > 0.0 ? om * (y[i] / yh[i] - 1.0) : 0.0;
+            break;
+        case LRNN_G_IDENTITY:
+            for (size_t i = 0; i < X; i++) pb[i] = om * (y[i] / yh[i] - 1.0);
+            break;
+        }
+        if (obs)
+            for (size_t i = 0; i < X; i++) pb[i] = obs[i] ? pb[i] : 0.0;
+    }
+    BY_RANK(pass->R, readout_rows_backward, pass, K, Z, v, Pre, Zbar, cinbar, vbar, adj, work);
 }
