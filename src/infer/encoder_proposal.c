@@ -14,22 +14,50 @@
 
 #include "infer/smc_internal.h"
 
+/* The per-dimension constants of one step: every division of the proposal happens here, R
+ * times a step, instead of in the per-particle loops. */
+typedef struct enc_dim {
+    double iv, q, sq;   /* 1/v, q, sqrt q */
+    double qv, qmue;    /* q/v and q mu_e/s: mu_q = qv mu_p + qmue */
+    double half_iq;     /* 1/(2q) */
+    double half_isq;    /* 1/(2 sqrt q) */
+    double iq, qs;      /* 1/q, q/s */
+    double iv2, qv2;    /* 1/v^2, q/v^2 */
+    double q2v2, q2s2;  /* q^2/v^2, q^2/s^2 */
+    double qmue_s2;     /* q mu_e/s^2 */
+} enc_dim;
+
+static enc_dim enc_dim_of(double v, double mu_e, double s) {
+    enc_dim c;
+    c.iv = 1.0 / v;
+    double is = 1.0 / s;
+    c.q = 1.0 / (c.iv + is);
+    c.sq = sqrt(c.q);
+    c.qv = c.q * c.iv, c.qmue = c.q * mu_e * is;
+    c.iq = 1.0 / c.q, c.half_iq = 0.5 * c.iq, c.half_isq = 0.5 / c.sq;
+    c.qs = c.q * is;
+    c.iv2 = c.iv * c.iv, c.qv2 = c.q * c.iv2;
+    c.q2v2 = c.qv * c.qv, c.q2s2 = c.qs * c.qs;
+    c.qmue_s2 = c.qmue * is;
+    return c;
+}
+
 SMC_CLONES
 void smc_encoder_sample(size_t R, size_t K, const double *v, const double *mu_e, const double *s,
                         const double *Mup, const double *eps, double *Z, double *lw) {
-    double q[64], sq[64], corr = 0.0;
+    enc_dim c[64];
+    double corr = 0.0;
     for (size_t d = 0; d < R; d++) {
-        q[d] = 1.0 / (1.0 / v[d] + 1.0 / s[d]);
-        sq[d] = sqrt(q[d]);
-        corr += 0.5 * log(q[d]) - 0.5 * log(v[d]);
+        c[d] = enc_dim_of(v[d], mu_e[d], s[d]);
+        corr += 0.5 * log(c[d].q) - 0.5 * log(v[d]);
     }
     for (size_t k = 0; k < K; k++) {
         const double *mp = Mup + k * R, *e = eps + k * R;
         double *z = Z + k * R, acc = corr;
         for (size_t d = 0; d < R; d++) {
-            z[d] = q[d] * (mp[d] / v[d] + mu_e[d] / s[d]) + sq[d] * e[d];
+            z[d] = c[d].qv * mp[d] + c[d].qmue + c[d].sq * e[d];
             double delta = z[d] - mp[d];
-            acc += -0.5 * delta * delta / v[d] + 0.5 * e[d] * e[d];
+            acc += -0.5 * delta * delta * c[d].iv + 0.5 * e[d] * e[d];
         }
         lw[k] = acc;
     }
@@ -40,24 +68,22 @@ void smc_encoder_backward(size_t R, size_t K, const double *v, const double *mu_
                           const double *s, const double *Mup, const double *eps, const double *Z,
                           const double *om, const double *Zbar, double *Mubar, double *vbar,
                           double *mu_e_bar, double *s_bar) {
-    double q[64], sq[64];
-    for (size_t d = 0; d < R; d++) {
-        q[d] = 1.0 / (1.0 / v[d] + 1.0 / s[d]);
-        sq[d] = sqrt(q[d]);
-    }
+    enc_dim c[64];
+    for (size_t d = 0; d < R; d++) c[d] = enc_dim_of(v[d], mu_e[d], s[d]);
     for (size_t k = 0; k < K; k++) {
         const double *mp = Mup + k * R, *e = eps + k * R, *z = Z + k * R, *zb = Zbar + k * R;
-        double *mb = Mubar + k * R;
+        double *mb = Mubar + k * R, w = om[k];
         for (size_t d = 0; d < R; d++) {
-            double delta = z[d] - mp[d], w = om[k];
-            double zbar = zb[d] - w * delta / v[d];
-            double muq = q[d] * (mp[d] / v[d] + mu_e[d] / s[d]);
-            double qbar = 0.5 * w / q[d] + zbar * e[d] / (2.0 * sq[d]) + zbar * muq / q[d];
-            mb[d] = w * delta / v[d] + zbar * q[d] / v[d];
-            mu_e_bar[d] += zbar * q[d] / s[d];
-            vbar[d] += 0.5 * w * (delta * delta / (v[d] * v[d]) - 1.0 / v[d]) +
-                       qbar * q[d] * q[d] / (v[d] * v[d]) - zbar * q[d] * mp[d] / (v[d] * v[d]);
-            s_bar[d] += qbar * q[d] * q[d] / (s[d] * s[d]) - zbar * q[d] * mu_e[d] / (s[d] * s[d]);
+            const enc_dim *cd = &c[d];
+            double delta = z[d] - mp[d], wdv = w * delta * cd->iv;
+            double zbar = zb[d] - wdv;
+            double muq = cd->qv * mp[d] + cd->qmue;
+            double qbar = w * cd->half_iq + zbar * e[d] * cd->half_isq + zbar * muq * cd->iq;
+            mb[d] = wdv + zbar * cd->qv;
+            mu_e_bar[d] += zbar * cd->qs;
+            vbar[d] += 0.5 * w * (delta * delta * cd->iv2 - cd->iv) + qbar * cd->q2v2 -
+                       zbar * cd->qv2 * mp[d];
+            s_bar[d] += qbar * cd->q2s2 - zbar * cd->qmue_s2;
         }
     }
 }
