@@ -42,11 +42,12 @@ typedef struct tape {
     double *zbar;           /* T x K x R */
     double *cinbar, *vbar;  /* T x S, T x U */
     double *work, *work2;   /* K x max(N, X) each */
-    double *chan;           /* X: storage of size_t channel indices (obs_loglik) */
+    double *chan;           /* X: storage of size_t channel indices (Poisson) */
     double *units;          /* unit table of the transition kernels (smc_internal.h) */
     double *mbarT, *HbarT;  /* R x N, R x X: transposed adjoints of m and H */
     double *yhat, *ybar;    /* K x max(N, X) each */
-    double *Yhat;           /* T x K x X: bootstrap observation means (kept for the backward) */
+    double *Yhat;           /* T x K x X: sampled particles' observation means (Gaussian) or
+                             * slopes d log p / d pre (Poisson), kept for the backward */
     double *mubar, *ztbar;  /* K x R */
     double *pscratch;       /* 4 x K x R: per-particle adjoints of the optimal proposal */
     double *vec;            /* scratch: 4 x max(K, X, R) */
@@ -376,48 +377,23 @@ static const double *step_weights(const trial_ctx *c, const uint8_t *obs) {
     return c->t->wstep; /* padding stays 0 */
 }
 
-/* Poisson log-likelihoods lw[k] = sum_i y_i log yhat_ki - yhat_ki - lgamma(y_i + 1) over the
- * observed channels. Counts are mostly 0, and the log is needed only where y_i > 0: those
- * channels are listed once per step, their rates gathered for all K particles (work2, K x X)
- * and passed through one vectorised log (vm_log) instead of one libm call each. */
-SMC_CLONES
-static void poisson_loglik(const trial_ctx *c, const double *y, const uint8_t *obs, size_t K,
-                           const double *Yhat, double *lw) {
-    size_t X = c->pass->X, nz = 0;
+/* Step t's Poisson counts and its slot of the slopes' tape. */
+static smc_poisson_step poisson_step(const trial_ctx *c, size_t t, const uint8_t *obs,
+                                     const double *omega) {
+    size_t KX = c->pass->K * c->pass->X;
     _Static_assert(sizeof(size_t) <= sizeof(double), "channel indices stored in doubles");
-    size_t *chan = (size_t *)(void *)c->t->chan; /* used only as size_t */
-    double *logs = c->t->work2, cst = 0.0;
-    for (size_t i = 0; i < X; i++) {
-        if (!seen(obs, i)) continue;
-        cst += lgamma(y[i] + 1.0);
-        if (y[i] > 0.0) chan[nz++] = i;
-    }
-    for (size_t k = 0; k < K; k++)
-        for (size_t j = 0; j < nz; j++) logs[k * nz + j] = Yhat[k * X + chan[j]];
-    vm_log(K * nz, logs, logs);
-    for (size_t k = 0; k < K; k++) {
-        const double *yhat = Yhat + k * X, *lk = logs + k * nz;
-        double acc = -cst;
-        for (size_t i = 0; i < X; i++)
-            if (seen(obs, i)) acc -= yhat[i];
-        for (size_t j = 0; j < nz; j++) acc += y[chan[j]] * lk[j];
-        lw[k] = acc;
-    }
+    return (smc_poisson_step){.y = c->y + t * c->pass->X, .obs = obs, .omega = omega,
+                              .Q = c->t->Yhat + t * KX, .chan = (size_t *)(void *)c->t->chan};
 }
 
-/* Observation log-likelihoods lw[k] = log p(y_t | yhat_k) of K particles (bootstrap and
- * encoder proposals). Gaussian: the per-channel log d_i are computed once per step into cst
- * (X). */
+/* Gaussian observation log-likelihoods lw[k] = log p(y_t | yhat_k) of K particles (bootstrap
+ * and encoder proposals), the per-channel log d_i computed once per step into cst (X). */
 SMC_CLONES
-static void obs_loglik(const trial_ctx *c, size_t t, const uint8_t *obs, size_t K,
-                       const double *Yhat, double *lw, double *cst) {
+static void gauss_loglik(const trial_ctx *c, size_t t, const uint8_t *obs, size_t K,
+                         const double *Yhat, double *lw, double *cst) {
     const smc_pass *P = c->pass;
     size_t X = P->X;
     const double *y = c->y + t * X;
-    if (P->c->obs == LRNN_OBS_POISSON) {
-        poisson_loglik(c, y, obs, K, Yhat, lw);
-        return;
-    }
     for (size_t i = 0; i < X; i++) cst[i] = log(P->var_x[i]);
     for (size_t k = 0; k < K; k++) {
         const double *yhat = Yhat + k * X;
@@ -521,10 +497,16 @@ static lrnn_status proposal_forward(trial_ctx *c, size_t t) {
             smc_encoder_sample(R, K, t == 0 ? c->v_z0 : c->v_z, c->mu_e + t * R, c->s_e + t * R,
                                Mup, eps, Z, corr);
         }
-        smc_observation_forward(P, K, Z, P->U ? c->t->cin + t * P->kp.S : NULL,
-                                P->U ? c->t->v + t * P->U : NULL, c->t->Yhat + t * K * X,
-                                c->t->work);
-        obs_loglik(c, t, obs, K, c->t->Yhat + t * K * X, lw, c->t->ytbar); /* ytbar: scratch */
+        const double *cin = P->U ? c->t->cin + t * P->kp.S : NULL;
+        const double *v = P->U ? c->t->v + t * P->U : NULL;
+        if (P->c->obs == LRNN_OBS_POISSON) {
+            smc_poisson_step st = poisson_step(c, t, obs, NULL);
+            smc_poisson_forward(P, K, Z, cin, v, &st, lw, c->t->work, c->t->work2);
+        } else {
+            double *Yhat = c->t->Yhat + t * K * X;
+            smc_observation_forward(P, K, Z, cin, v, Yhat, c->t->work);
+            gauss_loglik(c, t, obs, K, Yhat, lw, c->t->ytbar); /* ytbar: scratch */
+        }
         for (size_t k = 0; k < K; k++) lw[k] += corr[k];
         return LRNN_OK;
     }
@@ -658,7 +640,7 @@ static void sampled_observation_backward(trial_ctx *c, size_t t, const double *o
     double *Zbar = c->t->zbar + t * K * R, *cinbar = U ? c->t->cinbar + t * S : NULL;
     double *vbar = U ? c->t->vbar + t * U : NULL;
     if (P->c->obs == LRNN_OBS_POISSON) {
-        smc_poisson_step st = {.y = y, .obs = obs, .omega = omega, .Yhat = Yhat};
+        smc_poisson_step st = poisson_step(c, t, obs, omega);
         smc_poisson_backward(P, K, Z, cin, v, &st, Zbar, cinbar, vbar, &c->adj, c->t->work,
                              c->t->work2);
         return;

@@ -168,15 +168,23 @@ void smc_observation_backward(const smc_pass *pass, size_t K, const double *Z, c
                               double *cinbar, double *vbar, smc_adjoint *adj, double *work,
                               double *work2);
 
-/* One step's Poisson observations for smc_poisson_backward: counts y (X), the observed
- * channels (NULL: all), the particles' weight adjoints omega (K) and rates Yhat (K x X). */
+/* One step's Poisson observations: counts y (X), the observed channels (NULL: all), the
+ * weight adjoints omega (K, backward only), the slopes Q = d lw / d pre (K x X) that the
+ * forward writes for the backward, and X channel indices of scratch. */
 typedef struct smc_poisson_step {
     const double *y;
     const uint8_t *obs;
-    const double *omega, *Yhat;
+    const double *omega;
+    double *Q;
+    size_t *chan;
 } smc_poisson_step;
 
-/* Backward of sum_k omega_k log p(y | Yhat_k) (Poisson) through the link and the readout:
+/* Poisson log-likelihoods lw (K) of the particles' rates g(readout(Z)), with Q for the
+ * backward. work, work2: K x max(N, X). */
+void smc_poisson_forward(const smc_pass *pass, size_t K, const double *Z, const double *cin,
+                         const double *v, const smc_poisson_step *st, double *lw, double *work,
+                         double *work2);
+/* Backward of sum_k omega_k log p(y | Z_k) (Poisson) through the link and the readout:
  * Zbar, cinbar (N) and vbar (U) accumulated as smc_observation_backward's. */
 void smc_poisson_backward(const smc_pass *pass, size_t K, const double *Z, const double *cin,
                           const double *v, const smc_poisson_step *st, double *Zbar,

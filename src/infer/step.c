@@ -239,43 +239,99 @@ void smc_observation_backward(const smc_pass *pass, size_t K, const double *Z, c
             work);
 }
 
-/* Backward of sum_k om_k sum_i [y_i log yhat_ki - yhat_ki] (Poisson; unobserved channels drop
- * out) through the link and the readout, with Prebar = om (y / yhat - 1) g'(pre) formed in one
- * pass over each particle's row instead of a Yhatbar array and a second pass. Softplus:
- * g' = sigmoid(pre) = 1 / (1 + exp(-pre)), folded with 1 / yhat into one division. */
+/* Poisson observations of K particles at one step (spec 2.3): the rates yhat = g(pre) + floor
+ * (lrnn_obs_nonlin_apply's floors), the log-likelihoods
+ *     lw_k = sum_i [y_i log yhat_ki - yhat_ki - lgamma(y_i + 1)]   (observed channels),
+ * and for the backward their slopes Q_ki = d lw_k / d pre_ki = g'(pre_ki) (y_i / yhat_ki - 1)
+ * (0 on unobserved channels), so that the backward needs no exponential and no division.
+ * The log is taken only of the rates of channels with counts (gathered, one vm_log call).
+ * Softplus: yhat = max(pre, 0) + log1p(e) with e = exp(-|pre|), whose slope
+ * (pre > 0 ? 1 : e) / (1 + e) shares one division with 1 / yhat. */
+SMC_CLONES
+void smc_poisson_forward(const smc_pass *pass, size_t K, const double *Z, const double *cin,
+                         const double *v, const smc_poisson_step *st, double *lw, double *work,
+                         double *work2) {
+    lrnn_obs_nonlin gfun = pass->c->obs_nonlin;
+    size_t X = pass->X, KX = K * X, nz = 0;
+    const double *restrict y = st->y;
+    const uint8_t *obs = st->obs;
+    size_t *chan = st->chan;
+    double cst = 0.0;
+    for (size_t i = 0; i < X; i++) {
+        if (obs && !obs[i]) continue;
+        cst += lgamma(y[i] + 1.0);
+        if (y[i] > 0.0) chan[nz++] = i;
+    }
+    double *restrict Pre = work2, *restrict Q = st->Q, *restrict tmp = work;
+    readout_pre(pass, K, Z, cin, v, Pre, work);
+    if (gfun == LRNN_G_SOFTPLUS) { /* Q holds e, tmp log1p(e) */
+        for (size_t i = 0; i < KX; i++) Q[i] = -fabs(Pre[i]);
+        vm_exp(KX, Q, Q);
+        vm_log1p(KX, Q, tmp);
+    } else if (gfun == LRNN_G_EXP) {
+        vm_exp(KX, Pre, Q); /* exp(pre) */
+    }
+    for (size_t k = 0; k < K; k++) { /* Pre becomes the rates */
+        double *restrict pre = Pre + k * X, *restrict q = Q + k * X;
+        const double *restrict l1p = tmp + k * X;
+        switch (gfun) {
+        case LRNN_G_SOFTPLUS:
+            for (size_t i = 0; i < X; i++) {
+                double x = pre[i], e = q[i], rate = (x > 0.0 ? x : 0.0) + l1p[i] + 1e-6;
+                pre[i] = rate;
+                q[i] = (x > 0.0 ? 1.0 : e) * (y[i] - rate) / ((1.0 + e) * rate);
+            }
+            break;
+        case LRNN_G_EXP:
+            for (size_t i = 0; i < X; i++) {
+                double rate = q[i] + 1e-10;
+                pre[i] = rate;
+                q[i] *= y[i] / rate - 1.0;
+            }
+            break;
+        case LRNN_G_RELU:
+            for (size_t i = 0; i < X; i++) {
+                double x = pre[i], rate = (x > 0.0 ? x : 0.0) + 1e-10;
+                pre[i] = rate;
+                q[i] = x > 0.0 ? y[i] / rate - 1.0 : 0.0;
+            }
+            break;
+        case LRNN_G_IDENTITY:
+            for (size_t i = 0; i < X; i++) q[i] = y[i] / pre[i] - 1.0;
+            break;
+        }
+        if (obs)
+            for (size_t i = 0; i < X; i++) q[i] = obs[i] ? q[i] : 0.0;
+    }
+    double *restrict logs = work;
+    for (size_t k = 0; k < K; k++)
+        for (size_t j = 0; j < nz; j++) logs[k * nz + j] = Pre[k * X + chan[j]];
+    vm_log(K * nz, logs, logs);
+    for (size_t k = 0; k < K; k++) {
+        const double *rate = Pre + k * X, *lk = logs + k * nz;
+        double acc = -cst;
+        for (size_t i = 0; i < X; i++)
+            if (!obs || obs[i]) acc -= rate[i];
+        for (size_t j = 0; j < nz; j++) acc += y[chan[j]] * lk[j];
+        lw[k] = acc;
+    }
+}
+
+/* Backward of sum_k om_k lw_k (smc_poisson_forward) through the readout: Prebar = om Q. */
 SMC_CLONES
 void smc_poisson_backward(const smc_pass *pass, size_t K, const double *Z, const double *cin,
                           const double *v, const smc_poisson_step *st, double *Zbar,
                           double *cinbar, double *vbar, smc_adjoint *adj, double *work,
                           double *work2) {
-    lrnn_obs_nonlin gfun = pass->c->obs_nonlin;
-    size_t X = pass->X, KX = K * X;
-    const double *restrict y = st->y;
-    const uint8_t *obs = st->obs;
-    double *Pre = work2;
-    if (gfun != LRNN_G_IDENTITY || !pass->affine) readout_pre(pass, K, Z, cin, v, Pre, work);
-    if (gfun == LRNN_G_SOFTPLUS)
-        for (size_t i = 0; i < KX; i++) Pre[i] = -Pre[i];
-    if (gfun == LRNN_G_SOFTPLUS || gfun == LRNN_G_EXP) vm_exp(KX, Pre, Pre);
+    size_t X = pass->X;
+    const double *restrict Q = st->Q;
+    double *restrict Prebar = work2;
+    if (!pass->affine) readout_pre(pass, K, Z, cin, v, Prebar, work); /* the currents */
     for (size_t k = 0; k < K; k++) {
-        const double *restrict yh = st->Yhat + k * X;
-        double *restrict pb = Pre + k * X, om = st->omega[k];
-        switch (gfun) {
-        case LRNN_G_SOFTPLUS: /* pb holds exp(-pre) */
-            for (size_t i = 0; i < X; i++) pb[i] = om * (y[i] - yh[i]) / (yh[i] * (1.0 + pb[i]));
-            break;
-        case LRNN_G_EXP: /* pb holds exp(pre) */
-            for (size_t i = 0; i < X; i++) pb[i] *= om * (y[i] / yh[i] - 1.0);
-            break;
-        case LRNN_G_RELU:
-            for (size_t i = 0; i < X; i++) pb[i] = pb[i] > 0.0 ? om * (y[i] / yh[i] - 1.0) : 0.0;
-            break;
-        case LRNN_G_IDENTITY:
-            for (size_t i = 0; i < X; i++) pb[i] = om * (y[i] / yh[i] - 1.0);
-            break;
-        }
-        if (obs)
-            for (size_t i = 0; i < X; i++) pb[i] = obs[i] ? pb[i] : 0.0;
+        const double *restrict q = Q + k * X;
+        double *restrict pb = Prebar + k * X, om = st->omega[k];
+        for (size_t i = 0; i < X; i++) pb[i] = om * q[i];
     }
-    BY_RANK(pass->R, readout_rows_backward, pass, K, Z, v, Pre, Zbar, cinbar, vbar, adj, work);
+    BY_RANK(pass->R, readout_rows_backward, pass, K, Z, v, Prebar, Zbar, cinbar, vbar, adj,
+            work);
 }
