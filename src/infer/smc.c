@@ -45,7 +45,7 @@ typedef struct tape {
     double *chan;           /* X: storage of size_t channel indices (Poisson) */
     double *units;          /* unit table of the transition kernels (smc_internal.h) */
     double *mbarT, *HbarT;  /* R x N, R x X: transposed adjoints of m and H */
-    double *yhat, *ybar;    /* K x max(N, X) each */
+    double *yhat, *ybar;    /* K x max(N, X) each: scratch; Gaussian Yhatbar */
     double *Yhat;           /* T x K x X: sampled particles' observation means (Gaussian) or
                              * slopes d log p / d pre (Poisson), kept for the backward */
     double *mubar, *ztbar;  /* K x R */
@@ -383,7 +383,8 @@ static smc_poisson_step poisson_step(const trial_ctx *c, size_t t, const uint8_t
     size_t KX = c->pass->K * c->pass->X;
     _Static_assert(sizeof(size_t) <= sizeof(double), "channel indices stored in doubles");
     return (smc_poisson_step){.y = c->y + t * c->pass->X, .obs = obs, .omega = omega,
-                              .Q = c->t->Yhat + t * KX, .chan = (size_t *)(void *)c->t->chan};
+                              .Q = c->t->Yhat + t * KX, .chan = (size_t *)(void *)c->t->chan,
+                              .scratch = c->t->yhat};
 }
 
 /* Gaussian observation log-likelihoods lw[k] = log p(y_t | yhat_k) of K particles (bootstrap
@@ -639,6 +640,10 @@ static void sampled_observation_backward(trial_ctx *c, size_t t, const double *o
     const double *y = c->y + t * X;
     double *Zbar = c->t->zbar + t * K * R, *cinbar = U ? c->t->cinbar + t * S : NULL;
     double *vbar = U ? c->t->vbar + t * U : NULL;
+    if (t > 0) { /* step t-1's tape row is read next: fetch it while this step runs */
+        const char *next = (const char *)(Yhat - K * X);
+        for (size_t b = 0; b < K * X * sizeof *Yhat; b += 64) __builtin_prefetch(next + b);
+    }
     if (P->c->obs == LRNN_OBS_POISSON) {
         smc_poisson_step st = poisson_step(c, t, obs, omega);
         smc_poisson_backward(P, K, Z, cin, v, &st, Zbar, cinbar, vbar, &c->adj, c->t->work,

@@ -170,13 +170,14 @@ void smc_observation_backward(const smc_pass *pass, size_t K, const double *Z, c
 
 /* One step's Poisson observations: counts y (X), the observed channels (NULL: all), the
  * weight adjoints omega (K, backward only), the slopes Q = d lw / d pre (K x X) that the
- * forward writes for the backward, and X channel indices of scratch. */
+ * forward writes for the backward, and scratch: X channel indices, K x X doubles. */
 typedef struct smc_poisson_step {
     const double *y;
     const uint8_t *obs;
     const double *omega;
     double *Q;
     size_t *chan;
+    double *scratch;
 } smc_poisson_step;
 
 /* Poisson log-likelihoods lw (K) of the particles' rates g(readout(Z)), with Q for the

@@ -262,31 +262,32 @@ void smc_poisson_forward(const smc_pass *pass, size_t K, const double *Z, const 
         cst += lgamma(y[i] + 1.0);
         if (y[i] > 0.0) chan[nz++] = i;
     }
-    double *restrict Pre = work2, *restrict Q = st->Q, *restrict tmp = work;
+    /* The tape row Q is written once, by the last loop (it is cold: a write allocates). */
+    double *restrict Pre = work2, *restrict E = st->scratch, *restrict tmp = work;
     readout_pre(pass, K, Z, cin, v, Pre, work);
-    if (gfun == LRNN_G_SOFTPLUS) { /* Q holds e, tmp log1p(e) */
-        for (size_t i = 0; i < KX; i++) Q[i] = -fabs(Pre[i]);
-        vm_exp(KX, Q, Q);
-        vm_log1p(KX, Q, tmp);
+    if (gfun == LRNN_G_SOFTPLUS) { /* E holds e, tmp log1p(e) */
+        for (size_t i = 0; i < KX; i++) E[i] = -fabs(Pre[i]);
+        vm_exp(KX, E, E);
+        vm_log1p(KX, E, tmp);
     } else if (gfun == LRNN_G_EXP) {
-        vm_exp(KX, Pre, Q); /* exp(pre) */
+        vm_exp(KX, Pre, E); /* exp(pre) */
     }
     for (size_t k = 0; k < K; k++) { /* Pre becomes the rates */
-        double *restrict pre = Pre + k * X, *restrict q = Q + k * X;
-        const double *restrict l1p = tmp + k * X;
+        double *restrict pre = Pre + k * X, *restrict q = st->Q + k * X;
+        const double *restrict l1p = tmp + k * X, *restrict ek = E + k * X;
         switch (gfun) {
         case LRNN_G_SOFTPLUS:
             for (size_t i = 0; i < X; i++) {
-                double x = pre[i], e = q[i], rate = (x > 0.0 ? x : 0.0) + l1p[i] + 1e-6;
+                double x = pre[i], e = ek[i], rate = (x > 0.0 ? x : 0.0) + l1p[i] + 1e-6;
                 pre[i] = rate;
                 q[i] = (x > 0.0 ? 1.0 : e) * (y[i] - rate) / ((1.0 + e) * rate);
             }
             break;
         case LRNN_G_EXP:
             for (size_t i = 0; i < X; i++) {
-                double rate = q[i] + 1e-10;
+                double rate = ek[i] + 1e-10;
                 pre[i] = rate;
-                q[i] *= y[i] / rate - 1.0;
+                q[i] = ek[i] * (y[i] / rate - 1.0);
             }
             break;
         case LRNN_G_RELU:
