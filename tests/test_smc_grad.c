@@ -121,7 +121,7 @@ static lrnn_model_config base(void) {
 
 static void gradients_match_finite_differences(void **state) {
     (void)state;
-    grad_case cases[24];
+    grad_case cases[28];
     int n = 0;
     lrnn_smc_params opt = lrnn_smc_default_params();
     opt.particles = 5;
@@ -132,6 +132,9 @@ static void gradients_match_finite_differences(void **state) {
     cases[n++] = (grad_case){"optimal analytic, affine z, full noise", base(), opt, 0, false};
     cases[n++] = (grad_case){"optimal ratio, affine z, full noise", base(), ratio, 0, false};
     cases[n++] = (grad_case){"bootstrap, affine z, full noise", base(), boot, 0, false};
+    lrnn_model_config r5 = base();
+    r5.rank = 5, r5.units = 7, r5.obs = LRNN_OBS_POISSON, r5.obs_nonlin = LRNN_G_SOFTPLUS;
+    cases[n++] = (grad_case){"bootstrap, rank 5 (generic rows), Poisson", r5, boot, 0.2, false};
 
     lrnn_model_config c = base();
     c.units = c.channels = 5, c.inputs = 2;

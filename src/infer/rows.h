@@ -98,4 +98,62 @@ ROWS_INLINE void rows_outer_acc(size_t R, size_t n, size_t ld, const double *res
         for (size_t r = 0; r < R; r++) A[r * ld + i] += c[r] * x[i];
 }
 
+/* The adjoints of one row of an affine map pre = H z + base given the row's adjoint c q (c a
+ * scalar, q: n), in one pass over q: s_i += c q_i (the base's adjoint), A_ri += z_r c q_i
+ * (A = H^T bar: R x n, rows ld apart) and out_r = sum_i HT_ri c q_i (HT = H^T: R x n; the
+ * sum in rows_project's order). */
+ROWS_INLINE void rows_affine_adjoint(size_t R, size_t n, size_t ld, double c,
+                                     const double *restrict q, const double *restrict z,
+                                     const double *restrict HT, double *restrict s,
+                                     double *restrict A, double *restrict out) {
+    if (R > 4) {
+        for (size_t i = 0; i < n; i++) s[i] += c * q[i];
+        for (size_t r = 0; r < R; r++) {
+            double acc[ROWS_LANES] = {0};
+            size_t i = 0;
+            for (; i + ROWS_LANES <= n; i += ROWS_LANES)
+                for (size_t l = 0; l < ROWS_LANES; l++) {
+                    double p = c * q[i + l];
+                    A[r * ld + i + l] += z[r] * p;
+                    acc[l] += p * HT[r * n + i + l];
+                }
+            for (size_t l = 0; i < n; i++, l++) {
+                double p = c * q[i];
+                A[r * ld + i] += z[r] * p;
+                acc[l] += p * HT[r * n + i];
+            }
+            double sum = 0.0;
+            for (size_t l = 0; l < ROWS_LANES; l++) sum += acc[l];
+            out[r] = sum;
+        }
+        return;
+    }
+    double acc[4][ROWS_LANES];
+    for (size_t r = 0; r < R; r++)
+        for (size_t l = 0; l < ROWS_LANES; l++) acc[r][l] = 0.0;
+    size_t i = 0;
+    for (; i + ROWS_LANES <= n; i += ROWS_LANES)
+        for (size_t l = 0; l < ROWS_LANES; l++) {
+            double p = c * q[i + l];
+            s[i + l] += p;
+            for (size_t r = 0; r < R; r++) {
+                A[r * ld + i + l] += z[r] * p;
+                acc[r][l] += p * HT[r * n + i + l];
+            }
+        }
+    for (size_t l = 0; i < n; i++, l++) {
+        double p = c * q[i];
+        s[i] += p;
+        for (size_t r = 0; r < R; r++) {
+            A[r * ld + i] += z[r] * p;
+            acc[r][l] += p * HT[r * n + i];
+        }
+    }
+    for (size_t r = 0; r < R; r++) {
+        double sum = 0.0;
+        for (size_t l = 0; l < ROWS_LANES; l++) sum += acc[r][l];
+        out[r] = sum;
+    }
+}
+
 #endif

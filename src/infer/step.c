@@ -166,14 +166,15 @@ void smc_observation_forward(const smc_pass *pass, size_t K, const double *Z, co
     nonlin_forward(pass->c->obs_nonlin, K * pass->X, Yhat, work); /* the currents are done */
 }
 
-/* Backward of the readout given Prebar (K x X; overwritten from rates). Affine in z: H^T bar
+/* Backward of the readout given the adjoint om_k Prebar_k of row k (om NULL: 1; Prebar K x X,
+ * overwritten from rates; rows_affine_adjoint scales on the fly). Affine in z: H^T bar
  * (adj->HbarT) += z Prebar^T, Zbar += H Prebar, and through s = sum_k Prebar_k: b bar += s,
  * C_v bar += s v^T, vbar += C_v^T s (pass.c maps H and C_v back to their parameters).
  * work: X (affine) or the currents of readout_rows (rates). */
 ROWS_INLINE void readout_rows_backward(size_t R, const smc_pass *pass, size_t K,
-                                       const double *Z, const double *v, double *Prebar,
-                                       double *Zbar, double *cinbar, double *vbar,
-                                       smc_adjoint *adj, double *work) {
+                                       const double *Z, const double *v, const double *om,
+                                       double *Prebar, double *Zbar, double *cinbar,
+                                       double *vbar, smc_adjoint *adj, double *work) {
     const lrnn_model_config *c = pass->c;
     const lrnn_param_view *p = &pass->p;
     const lrnn_param_view g = adj->g;
@@ -183,10 +184,8 @@ ROWS_INLINE void readout_rows_backward(size_t R, const smc_pass *pass, size_t K,
         double *restrict s = work;
         memset(s, 0, X * sizeof *s);
         for (size_t k = 0; k < K; k++) {
-            const double *restrict pb = Prebar + k * X;
-            for (size_t i = 0; i < X; i++) s[i] += pb[i];
-            rows_outer_acc(R, X, XP, Z + k * R, pb, adj->HbarT);
-            rows_project(R, X, pb, pass->HT, zbar);
+            rows_affine_adjoint(R, X, XP, om ? om[k] : 1.0, Prebar + k * X, Z + k * R,
+                                pass->HT, s, adj->HbarT, zbar);
             for (size_t r = 0; r < R; r++) Zbar[k * R + r] += zbar[r];
         }
         for (size_t i = 0; i < X; i++) g.bias_obs[i] += s[i];
@@ -204,6 +203,8 @@ ROWS_INLINE void readout_rows_backward(size_t R, const smc_pass *pass, size_t K,
     for (size_t k = 0; k < K; k++) {
         const double *restrict x = work + k * N;
         double *restrict pb = Prebar + k * X;
+        if (om)
+            for (size_t i = 0; i < X; i++) pb[i] *= om[k];
         for (size_t i = 0; i < X; i++) { /* xbar = phi'(x) B pb, hbar += dphi/dh B pb */
             double phi = lrnn_activation_apply(c->activation, x[i], p->h[i]);
             gb[i] += pb[i];
@@ -235,8 +236,8 @@ void smc_observation_backward(const smc_pass *pass, size_t K, const double *Z, c
         readout_pre(pass, K, Z, cin, v, Prebar, work);
         nonlin_backward(gfun, KX, Yhatbar, Prebar);
     }
-    BY_RANK(pass->R, readout_rows_backward, pass, K, Z, v, Prebar, Zbar, cinbar, vbar, adj,
-            work);
+    BY_RANK(pass->R, readout_rows_backward, pass, K, Z, v, NULL, Prebar, Zbar, cinbar, vbar,
+            adj, work);
 }
 
 /* Poisson observations of K particles at one step (spec 2.3): the rates yhat = g(pre) + floor
@@ -318,21 +319,19 @@ void smc_poisson_forward(const smc_pass *pass, size_t K, const double *Z, const 
     }
 }
 
-/* Backward of sum_k om_k lw_k (smc_poisson_forward) through the readout: Prebar = om Q. */
+/* Backward of sum_k om_k lw_k (smc_poisson_forward) through the readout: Prebar_k = om_k Q_k,
+ * scaled row by row inside the readout's backward. */
 SMC_CLONES
 void smc_poisson_backward(const smc_pass *pass, size_t K, const double *Z, const double *cin,
                           const double *v, const smc_poisson_step *st, double *Zbar,
                           double *cinbar, double *vbar, smc_adjoint *adj, double *work,
                           double *work2) {
-    size_t X = pass->X;
-    const double *restrict Q = st->Q;
-    double *restrict Prebar = work2;
-    if (!pass->affine) readout_pre(pass, K, Z, cin, v, Prebar, work); /* the currents */
-    for (size_t k = 0; k < K; k++) {
-        const double *restrict q = Q + k * X;
-        double *restrict pb = Prebar + k * X, om = st->omega[k];
-        for (size_t i = 0; i < X; i++) pb[i] = om * q[i];
+    double *Prebar = st->Q;
+    if (!pass->affine) { /* the currents in work; the rows are scaled in place: a copy */
+        readout_pre(pass, K, Z, cin, v, work2, work);
+        memcpy(work2, st->Q, K * pass->X * sizeof *work2);
+        Prebar = work2;
     }
-    BY_RANK(pass->R, readout_rows_backward, pass, K, Z, v, Prebar, Zbar, cinbar, vbar, adj,
-            work);
+    BY_RANK(pass->R, readout_rows_backward, pass, K, Z, v, st->omega, Prebar, Zbar, cinbar,
+            vbar, adj, work);
 }
