@@ -6,7 +6,12 @@
  *   padding, windows of T = 100 steps, 400 windows per epoch in calls of B = 10 trials;
  *   Poisson(0.5) counts as data, dmean / dlogvar N(0, 1).
  *
- * Usage: bench_encoder [repeats] [threads] [im2col|shifted|direct]   (default: all three)
+ * Then the single-precision mode (lrnn_encoder_set_single): "im2col+sgemm" runs one GEMM per
+ * trial as the double path does (the default), "sgemm batched" one GEMM over the windows of
+ * all B trials of a call (M = B T; encoder_set_chunk(ws, 0)). The FLOP count is the same.
+ *
+ * Usage: bench_encoder [repeats] [threads] [kernel name prefix, e.g. im2col, shifted, sgemm]
+ * (default: all)
  * threads > 1 adds a line with the 40 calls of an epoch spread over OpenMP threads, one
  * workspace and gradient block per thread (how the SMC uses it); OpenBLAS stays at one thread
  * throughout, so that line measures the trial-level parallelism alone.
@@ -16,6 +21,7 @@
  *   forward  sum_i n_i; backward: weight gradient sum_i n_i, input adjoint sum_{i>0} n_i
  *   (layer 0's input is data). Bias sums, activations, padding and copies are not counted
  *   (< 1% here: T c_out per layer against T c_out k C_in). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,9 +57,16 @@ typedef struct run {
     size_t total;
 } run;
 
+typedef struct variant {
+    const char *name;
+    encoder_impl impl; /* double path */
+    bool single;
+    size_t chunk; /* single: trials per GEMM (encoder_set_chunk), 0 = all that fit */
+} variant;
+
 /* One epoch: WINDOWS / BATCH calls of forward + backward, spread over `threads` threads.
  * Returns seconds, or -1 on failure. */
-static double epoch(const run *r, encoder_impl impl, int threads) {
+static double epoch(const run *r, const variant *v, int threads) {
     size_t X = (size_t)r->c->channels, R = (size_t)r->c->rank;
     int calls = WINDOWS / BATCH, failed = 0;
     double t0 = bench_now();
@@ -65,10 +78,11 @@ static double epoch(const run *r, encoder_impl impl, int threads) {
         double *grad = calloc(r->total, sizeof *grad);
         double *mean = malloc(BATCH * T_WIN * R * sizeof *mean);
         double *lv = malloc(BATCH * T_WIN * R * sizeof *lv);
-        if (!grad || !mean || !lv || lrnn_encoder_workspace_create(r->c, T_WIN, BATCH, &ws))
+        if (!grad || !mean || !lv || lrnn_encoder_workspace_create(r->c, T_WIN, BATCH, &ws) ||
+            lrnn_encoder_set_single(ws, v->single) || encoder_set_chunk(ws, v->chunk))
             failed++;
         else
-            encoder_set_impl(ws, impl);
+            encoder_set_impl(ws, v->impl);
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
@@ -125,21 +139,27 @@ int main(int argc, char **argv) {
            lrnn_encoder_pad_mode_name(c.pad_mode), T_WIN, WINDOWS, BATCH, l.total);
     printf("FLOPs/epoch (forward + backward, counted)  %.4g\n", flops);
     printf("%-14s %7s %12s %12s %9s\n", "kernel", "threads", "median s", "fastest s", "GFLOP/s");
-    const encoder_impl impls[] = {ENCODER_IMPL_IM2COL, ENCODER_IMPL_SHIFTED, ENCODER_IMPL_DIRECT};
+    const variant vs[] = {
+        {encoder_impl_name(ENCODER_IMPL_IM2COL), ENCODER_IMPL_IM2COL, false, 0},
+        {encoder_impl_name(ENCODER_IMPL_SHIFTED), ENCODER_IMPL_SHIFTED, false, 0},
+        {encoder_impl_name(ENCODER_IMPL_DIRECT), ENCODER_IMPL_DIRECT, false, 0},
+        {"im2col+sgemm", ENCODER_IMPL_IM2COL, true, 1},
+        {"sgemm batched", ENCODER_IMPL_IM2COL, true, 0},
+    };
     const char *only = argc > 3 ? argv[3] : NULL;
-    for (int k = 0; k < 3; k++)
-        if (!only || !strncmp(encoder_impl_name(impls[k]), only, strlen(only)))
+    for (size_t k = 0; k < sizeof vs / sizeof vs[0]; k++)
+        if (!only || !strncmp(vs[k].name, only, strlen(only)))
             for (int pass = 0; pass < (threads > 1 ? 2 : 1); pass++) {
                 int th = pass ? threads : 1;
                 double times[100];
-                if (epoch(&r, impls[k], th) < 0) /* warm-up */
+                if (epoch(&r, &vs[k], th) < 0) /* warm-up */
                     return fprintf(stderr, "%s\n", lrnn_last_error()), 1;
                 for (int i = 0; i < repeats; i++)
-                    times[i] = epoch(&r, impls[k], th);
+                    times[i] = epoch(&r, &vs[k], th);
                 qsort(times, (size_t)repeats, sizeof times[0], bench_compare);
                 double med = times[repeats / 2];
-                printf("%-14s %7d %12.4f %12.4f %9.2f\n", encoder_impl_name(impls[k]), th, med,
-                       times[0], flops / med * 1e-9);
+                printf("%-14s %7d %12.4f %12.4f %9.2f\n", vs[k].name, th, med, times[0],
+                       flops / med * 1e-9);
                 fflush(stdout);
             }
     free(theta), free(y), free(dm), free(dl);

@@ -1,8 +1,9 @@
 /* The CNN encoder (spec smc_rnn_method.md §3.6): central finite differences for every parameter
  * over every activation, padding location and mode and convolution kernel; causality and
  * receptive fields; padding modes against hand-computed outputs; mask channels; batch and
- * kernel agreement; initialisation statistics; bad configurations and inputs; a short fit with
- * the optimiser. */
+ * kernel agreement; single precision against double within derived rounding bounds;
+ * initialisation statistics; bad configurations and inputs; a short fit with the optimiser. */
+#include <ctype.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -163,6 +164,14 @@ static double gradient_error(const lrnn_encoder_config *c, encoder_impl impl, ui
     return worst;
 }
 
+/* "gelu causal zeros const-var mask" */
+static void config_label(const lrnn_encoder_config *c, char *label, size_t n) {
+    snprintf(label, n, "%s %s %s%s%s", lrnn_encoder_act_name(c->activation),
+             lrnn_encoder_pad_location_name(c->pad_location),
+             lrnn_encoder_pad_mode_name(c->pad_mode), c->constant_var ? " const-var" : "",
+             c->mask_channels ? " mask" : "");
+}
+
 /* ---- finite differences ---- */
 
 static void gradient_every_configuration(void **state) {
@@ -180,11 +189,7 @@ static void gradient_every_configuration(void **state) {
                     c.constant_var = (loc + mode) % 2 == 1;
                     c.mask_channels = (a + mode) % 2 == 1;
                     char label[96];
-                    snprintf(label, sizeof label, "%s %s %s%s%s",
-                             lrnn_encoder_act_name(c.activation),
-                             lrnn_encoder_pad_location_name(c.pad_location),
-                             lrnn_encoder_pad_mode_name(c.pad_mode),
-                             c.constant_var ? " const-var" : "", c.mask_channels ? " mask" : "");
+                    config_label(&c, label, sizeof label);
                     assert_true(gradient_error(&c, impls[k], seed++, label) < 1e-6);
                 }
 }
@@ -540,6 +545,469 @@ static void batch_and_kernels_agree(void **state) {
     problem_free(&p);
 }
 
+/* ---- single precision ---- */
+
+/* Bounds on |single - double| for one forward and backward (lrnn_encoder_set_single), entry by
+ * entry: a double-precision reference of the encoder (plain loops, written independently of
+ * src/encoder) carries next to every value v a bound e on |v_float - v| and the magnitude of
+ * the terms summed into v (first-order running error analysis). u = 2^-24 is float's unit
+ * roundoff; gamma(n) = n u / (1 - n u) bounds the error of a sum of n products in any order
+ * relative to the sum of their magnitudes (Higham, Accuracy and Stability of Numerical
+ * Algorithms, §3.1), so the GEMMs' blocking and FMA and the chunking over trials all fall under
+ * it. u here is 2^-24 + 2^-53: the double path makes the same sums with unit roundoff 2^-53,
+ * and |single - double| <= |single - exact| + |double - exact|; the constants below have slack
+ * (7 u for 6.5 u, 10 u for 9.5 u) that covers the double path's activations too.
+ * Forward, layer of K = k C_in terms per output, padded input P with errors eP (layer 0: y and
+ * the mask converted, eP = u |P|; padding copies the error with the value):
+ *   A   = b + sum W P                     S = |b| + sum |W P|
+ *   eA  = (1 + u) sum |W| eP + (gamma(K + 2) + u) S
+ *         (input errors; K products and the bias rounded; W and b rounded to float: u S)
+ *   H   = act(A), eH = (|act'(A)| + curv eA) eA + 7 u s (|A| + eA)
+ *         (act's slope near A, curv = max |act''| = 0.8 for GELU (2 phi(0) = 0.798), 0 for
+ *         leaky ReLU away from the kink; float GELU: erff within 4 ulp (libmvec; libm: 1) <= 8 u,
+ *         its argument x / sqrt 2 rounded twice moves erf by <= 2 u max(z erf'(z)) = 0.97 u,
+ *         1 + erf rounded 2 u, so Phi within 5.5 u and x Phi within 6.5 u |x| <= 7 u |x|;
+ *         leaky: slope and product rounded, 2 u s |x|; s = max(1, |slope|) for leaky ReLU, 1
+ *         for GELU)
+ *   mean, logvar: the heads' eA (the constant logvar is double in both modes: exact).
+ * Backward, dA with errors edA (heads: [dmean, dlogvar] converted, u |dA|):
+ *   weight gradient = sum over B T of dA P: e = sum (edA |P| + |dA| eP + edA eP),
+ *         bound e + gamma(B T) (sum |dA P| + e)
+ *   bias gradient = sum dA, summed in double: bound sum edA
+ *   window adjoint V = sum_o dA W:  eV = (1 + u) sum_o edA |W| + (gamma(c_out) + u) sum_o |dA W|
+ *   input adjoint Hb = the V's that col2im and unpad add into the entry (at most
+ *         F = k (k + 2): k windows, and the padding rows copied from it: replicate k (l + 1) <=
+ *         k^2, reflect 3k, circular 2k): eHb = sum eV + gamma(F) sum (|V| + eV)
+ *   dA of the layer below = Hb act'(A), act' in float within 10 u s (Phi's 5.5 u; x phi(x)
+ *         with expf within 8 u, its argument within x^2 u / 2 and three roundings:
+ *         (11 + x^2 / 2) u |x phi(x)| <= 2.9 u; the sum's 1.07 u), dd = curv eA + 10 u s:
+ *         edA = eHb (|act'| + dd) + |Hb| dd + u (|Hb| + eHb)(|act'| + dd)   (product rounded)
+ * Leaky ReLU: valid while every pre-activation lies farther than its eA from the kink (checked,
+ * else the caller draws again). The bounds exceed the real differences (rounding errors mostly
+ * cancel) but stay orders of magnitude below the effect of a wrong bias, index or derivative,
+ * which is what the tests must catch (mutations checked by hand). */
+static double gamma_f(double n) {
+    const double u = 0x1p-24 + 0x1p-53;
+    return n * u / (1.0 - n * u);
+}
+
+/* Step of the window that padded position q holds (-1: zero): the test's own reference. */
+static long ref_source(long q, long T, lrnn_encoder_pad_mode m) {
+    if (q >= 0 && q < T) return q;
+    if (m == LRNN_ENCODER_PAD_ZEROS) return -1;
+    if (m == LRNN_ENCODER_PAD_REPLICATE) return q < 0 ? 0 : T - 1;
+    if (m == LRNN_ENCODER_PAD_REFLECT) return q < 0 ? -q : 2 * T - 2 - q;
+    return (q + T) % T; /* circular: |q| <= T here */
+}
+
+static double ref_act(const lrnn_encoder_config *c, double x, double *d) {
+    if (c->activation == LRNN_ENCODER_ACT_GELU) {
+        double Phi = 0.5 * erfc(-x / sqrt(2.0));
+        *d = Phi + x * exp(-0.5 * x * x) / sqrt(2.0 * M_PI);
+        return x * Phi;
+    }
+    *d = x > 0.0 ? 1.0 : c->leaky_slope;
+    return x > 0.0 ? x : c->leaky_slope * x;
+}
+
+/* One layer of the reference, all B trials. Parameters in Conv1d order, the heads' rows
+ * stacked (mean, then logvar); `first[h]` is where row block h starts in the block. */
+typedef struct ref_layer {
+    size_t k, C, co, left, rows; /* rows = T + k - 1 */
+    size_t w_first[2], b_first[2], split;
+    double *W, *b;
+    double *P, *eP;       /* B x rows x C: padded input, error bound */
+    double *A, *eA, *act; /* B x T x co: pre-activation, error bound, act'(A) */
+} ref_layer;
+
+typedef struct ref_run {
+    double *mean, *logvar, *e_out; /* B T R each: reference outputs, bound (mean and logvar) */
+    double *grad, *e_grad;         /* block: reference gradient, bound (0: must be exact) */
+    bool near_kink;
+} ref_run;
+
+/* Fill L->P, eP from the interior H, eH (B x T x C). */
+static void ref_pad(const problem *p, ref_layer *L, const double *H, const double *eH) {
+    for (size_t b = 0; b < p->B; b++)
+        for (size_t q = 0; q < L->rows; q++) {
+            long s = ref_source((long)q - (long)L->left, (long)p->T, p->c.pad_mode);
+            for (size_t c = 0; c < L->C; c++) {
+                size_t to = (b * L->rows + q) * L->C + c, from = (b * p->T + (size_t)s) * L->C + c;
+                L->P[to] = s < 0 ? 0.0 : H[from];
+                L->eP[to] = s < 0 ? 0.0 : eH[from];
+            }
+        }
+}
+
+static void ref_forward(const problem *p, ref_layer *L) {
+    const double u = 0x1p-24 + 0x1p-53, g = gamma_f((double)(L->k * L->C) + 2.0);
+    for (size_t b = 0; b < p->B; b++)
+        for (size_t t = 0; t < p->T; t++)
+            for (size_t o = 0; o < L->co; o++) {
+                double a = L->b[o], S = fabs(a), e = 0.0;
+                for (size_t c = 0; c < L->C; c++)
+                    for (size_t j = 0; j < L->k; j++) {
+                        double w = L->W[(o * L->C + c) * L->k + j];
+                        size_t at = (b * L->rows + t + j) * L->C + c;
+                        a += w * L->P[at], S += fabs(w * L->P[at]), e += fabs(w) * L->eP[at];
+                    }
+                size_t n = (b * p->T + t) * L->co + o;
+                L->A[n] = a, L->eA[n] = (1.0 + u) * e + (g + u) * S;
+            }
+}
+
+/* Gradient bounds of L's parameters from dA, edA (B x T x co); when D is not NULL, the
+ * adjoint of the layer below's pre-activations into dD, edD (B x T x D->co). Hb, aHb, eHb:
+ * scratch of B x rows x C. */
+static void ref_backward(const problem *p, const ref_layer *L, const ref_layer *D, const double *dA,
+                         const double *edA, ref_run *r, double *Hb, double *aHb, double *eHb,
+                         double *dD, double *edD) {
+    const double u = 0x1p-24 + 0x1p-53, bt = (double)(p->B * p->T);
+    for (size_t o = 0; o < L->co; o++) {
+        size_t h = o >= L->split, row = o - h * L->split;
+        for (size_t m = 0; m < L->C * L->k; m++) {
+            size_t c = m / L->k, j = m % L->k;
+            double g = 0.0, S = 0.0, e = 0.0;
+            for (size_t b = 0; b < p->B; b++)
+                for (size_t t = 0; t < p->T; t++) {
+                    size_t n = (b * p->T + t) * L->co + o, at = (b * L->rows + t + j) * L->C + c;
+                    g += dA[n] * L->P[at], S += fabs(dA[n] * L->P[at]);
+                    e += edA[n] * fabs(L->P[at]) + fabs(dA[n]) * L->eP[at] + edA[n] * L->eP[at];
+                }
+            size_t at = L->w_first[h] + row * L->C * L->k + m;
+            r->grad[at] = g, r->e_grad[at] = e + gamma_f(bt) * (S + e);
+        }
+        double g = 0.0, e = 0.0;
+        for (size_t n = 0; n < p->B * p->T; n++)
+            g += dA[n * L->co + o], e += edA[n * L->co + o];
+        r->grad[L->b_first[h] + row] = g, r->e_grad[L->b_first[h] + row] = e;
+    }
+    if (!D) return;
+    size_t np = p->B * L->rows * L->C;
+    memset(Hb, 0, np * sizeof *Hb), memset(aHb, 0, np * sizeof *aHb);
+    memset(eHb, 0, np * sizeof *eHb);
+    const double gc = gamma_f((double)L->co), gF = gamma_f((double)(L->k * (L->k + 2)));
+    for (size_t b = 0; b < p->B; b++)
+        for (size_t t = 0; t < p->T; t++)
+            for (size_t c = 0; c < L->C; c++)
+                for (size_t j = 0; j < L->k; j++) {
+                    double v = 0.0, S = 0.0, e = 0.0;
+                    for (size_t o = 0; o < L->co; o++) {
+                        double w = L->W[(o * L->C + c) * L->k + j];
+                        size_t n = (b * p->T + t) * L->co + o;
+                        v += dA[n] * w, S += fabs(dA[n] * w), e += edA[n] * fabs(w);
+                    }
+                    size_t at = (b * L->rows + t + j) * L->C + c;
+                    double ev = (1.0 + u) * e + (gc + u) * S;
+                    Hb[at] += v, aHb[at] += fabs(v) + ev, eHb[at] += ev;
+                }
+    for (size_t b = 0; b < p->B; b++) /* padding rows back to the steps they copied */
+        for (size_t q = 0; q < L->rows; q++) {
+            long s = ref_source((long)q - (long)L->left, (long)p->T, p->c.pad_mode);
+            if (s < 0 || (long)q - (long)L->left == s) continue; /* zero, or interior */
+            for (size_t c = 0; c < L->C; c++) {
+                size_t to = (b * L->rows + L->left + (size_t)s) * L->C + c;
+                size_t from = (b * L->rows + q) * L->C + c;
+                Hb[to] += Hb[from], aHb[to] += aHb[from], eHb[to] += eHb[from];
+            }
+        }
+    bool gelu = p->c.activation == LRNN_ENCODER_ACT_GELU;
+    double s10 = 10.0 * u * (gelu ? 1.0 : fmax(1.0, fabs(p->c.leaky_slope)));
+    for (size_t b = 0; b < p->B; b++)
+        for (size_t t = 0; t < p->T; t++)
+            for (size_t c = 0; c < L->C; c++) {
+                size_t at = (b * L->rows + L->left + t) * L->C + c, n = (b * p->T + t) * L->C + c;
+                double h = Hb[at], eh = eHb[at] + gF * aHb[at], d = fabs(D->act[n]);
+                double dd = (gelu ? 0.8 * D->eA[n] : 0.0) + s10;
+                dD[n] = h * D->act[n];
+                edD[n] = eh * (d + dd) + fabs(h) * dd + u * (fabs(h) + eh) * (d + dd);
+            }
+}
+
+/* The reference run of p at theta: outputs, gradient of f (wm, wl) and their bounds. */
+static ref_run ref_bounds(const problem *p, const lrnn_param_layout *lay, const double *theta) {
+    const lrnn_encoder_config *c = &p->c;
+    const double u = 0x1p-24 + 0x1p-53;
+    int nl = c->layers;
+    size_t B = p->B, T = p->T, R = p->R, X = p->X, maxn = 0;
+    ref_layer L[LRNN_ENCODER_MAX_LAYERS] = {0};
+    size_t in = (size_t)lrnn_encoder_in_channels(c);
+    for (int i = 0, e = 0; i < nl; i++) {
+        ref_layer *l = &L[i];
+        bool head = i + 1 == nl;
+        l->k = (size_t)c->kernel[i], l->C = in, l->rows = T + l->k - 1;
+        l->left = c->pad_location == LRNN_ENCODER_PAD_CAUSAL    ? l->k - 1
+                  : c->pad_location == LRNN_ENCODER_PAD_ACAUSAL ? 0
+                                                                : l->k / 2;
+        l->co = head ? (c->constant_var ? R : 2 * R) : (size_t)c->hidden[i];
+        l->split = head && !c->constant_var ? R : l->co;
+        l->w_first[0] = lay->entry[e++].offset, l->b_first[0] = lay->entry[e++].offset;
+        if (l->split < l->co)
+            l->w_first[1] = lay->entry[e++].offset, l->b_first[1] = lay->entry[e++].offset;
+        size_t nw = l->co * l->C * l->k, n = B * l->rows * l->C, m = B * T * l->co;
+        l->W = malloc(nw * sizeof *l->W), l->b = malloc(l->co * sizeof *l->b);
+        l->P = malloc(n * sizeof *l->P), l->eP = malloc(n * sizeof *l->eP);
+        l->A = malloc(m * sizeof *l->A), l->eA = malloc(m * sizeof *l->eA);
+        l->act = malloc(m * sizeof *l->act);
+        assert_true(l->W && l->b && l->P && l->eP && l->A && l->eA && l->act);
+        for (size_t o = 0; o < l->co; o++) {
+            size_t h = o >= l->split, row = o - h * l->split;
+            memcpy(l->W + o * l->C * l->k, theta + l->w_first[h] + row * l->C * l->k,
+                   l->C * l->k * sizeof *l->W);
+            l->b[o] = theta[l->b_first[h] + row];
+        }
+        maxn = n > maxn ? n : maxn, maxn = m > maxn ? m : maxn;
+        in = l->co;
+    }
+    double *H = malloc(maxn * sizeof *H), *eH = malloc(maxn * sizeof *eH);
+    double *H2 = malloc(maxn * sizeof *H2), *eH2 = malloc(maxn * sizeof *eH2);
+    double *s1 = malloc(maxn * sizeof *s1), *s2 = malloc(maxn * sizeof *s2);
+    double *s3 = malloc(maxn * sizeof *s3);
+    assert_true(H && eH && H2 && eH2 && s1 && s2 && s3);
+    ref_run r = {.near_kink = false};
+    r.mean = malloc(B * T * R * sizeof *r.mean), r.logvar = malloc(B * T * R * sizeof *r.logvar);
+    r.e_out = malloc(B * T * R * 2 * sizeof *r.e_out);
+    r.grad = calloc(lay->total, sizeof *r.grad), r.e_grad = calloc(lay->total, sizeof *r.e_grad);
+    assert_true(r.mean && r.logvar && r.e_out && r.grad && r.e_grad);
+    /* layer 0 input: observed y (masked: 0), then the mask */
+    for (size_t n = 0; n < B * T; n++)
+        for (size_t x = 0; x < X; x++) {
+            bool seen = !p->mask || p->mask[n * X + x];
+            H[n * L[0].C + x] = seen ? p->y[n * X + x] : 0.0;
+            if (c->mask_channels) H[n * L[0].C + X + x] = seen;
+            eH[n * L[0].C + x] = u * fabs(H[n * L[0].C + x]);
+            if (c->mask_channels) eH[n * L[0].C + X + x] = 0.0;
+        }
+    double s = c->activation == LRNN_ENCODER_ACT_GELU ? 1.0 : fmax(1.0, fabs(c->leaky_slope));
+    double curv = c->activation == LRNN_ENCODER_ACT_GELU ? 0.8 : 0.0;
+    for (int i = 0; i < nl; i++) {
+        ref_layer *l = &L[i];
+        ref_pad(p, l, H, eH);
+        ref_forward(p, l);
+        if (i + 1 == nl) break;
+        for (size_t n = 0; n < B * T * l->co; n++) {
+            double A = l->A[n], e = l->eA[n];
+            H[n] = ref_act(c, A, &l->act[n]);
+            eH[n] = (fabs(l->act[n]) + curv * e) * e + 7.0 * u * s * (fabs(A) + e);
+            if (c->activation == LRNN_ENCODER_ACT_LEAKY_RELU && fabs(A) <= e) r.near_kink = true;
+        }
+    }
+    ref_layer *hd = &L[nl - 1];
+    const lrnn_param_entry *lv = lrnn_param_layout_find(lay, "enc_logvar");
+    assert_true(!c->constant_var || lv);
+    double *dA = H, *edA = eH, *dD = H2, *edD = eH2;
+    for (size_t n = 0; n < B * T; n++)
+        for (size_t k = 0; k < R; k++) {
+            size_t a = n * hd->co + k, v = a + R, o = n * R + k;
+            r.mean[o] = hd->A[a], r.e_out[2 * o] = hd->eA[a];
+            r.logvar[o] = c->constant_var ? theta[lv->offset + k] : hd->A[v];
+            r.e_out[2 * o + 1] = c->constant_var ? 0.0 : hd->eA[v];
+            dA[a] = p->wm[o], edA[a] = u * fabs(p->wm[o]);
+            if (!c->constant_var) dA[v] = p->wl[o], edA[v] = u * fabs(p->wl[o]);
+            if (c->constant_var) r.grad[lv->offset + k] += p->wl[o];
+        }
+    for (int i = nl - 1; i >= 0; i--) {
+        ref_backward(p, &L[i], i ? &L[i - 1] : NULL, dA, edA, &r, s1, s2, s3, dD, edD);
+        double *t1 = dA, *t2 = edA;
+        dA = dD, edA = edD, dD = t1, edD = t2;
+    }
+    for (int i = 0; i < nl; i++)
+        free(L[i].W), free(L[i].b), free(L[i].P), free(L[i].eP), free(L[i].A), free(L[i].eA),
+            free(L[i].act);
+    free(H), free(eH), free(H2), free(eH2), free(s1), free(s2), free(s3);
+    return r;
+}
+
+static void ref_run_free(ref_run *r) {
+    free(r->mean), free(r->logvar), free(r->e_out), free(r->grad), free(r->e_grad);
+}
+
+/* What single_vs_double saw: the largest |single - double| / bound (-1: not run, see there),
+ * and the largest differences and magnitudes of the outputs and gradients. */
+typedef struct single_check {
+    double worst, out_diff, out_max, grad_diff, grad_max;
+} single_check;
+
+/* Whether x and y agree to rounding of the double sums (the library against the reference). */
+static bool close_to(double x, double y, double scale) {
+    return fabs(x - y) <= 1e-12 * (fabs(y) + scale);
+}
+
+/* Forward and backward of p in double, then in single with `chunk` trials per GEMM: every
+ * output and gradient entry within its bound (ref_bounds), the constant logvar and its gradient
+ * exactly equal. The double results must match the reference to rounding first (so that the
+ * bounds describe this computation). worst = -1 when a leaky ReLU pre-activation lies within
+ * its error bound of the kink (the caller draws again). */
+static single_check single_vs_double(problem *p, const double *theta, const lrnn_param_layout *l,
+                                     size_t chunk, const char *label) {
+    size_t m = p->B * p->T * p->R;
+    double *md = malloc(m * sizeof *md), *ld = malloc(m * sizeof *ld);
+    double *gd = calloc(l->total, sizeof *gd), *gs = calloc(l->total, sizeof *gs);
+    assert_true(md && ld && gd && gs);
+    assert_int_equal(lrnn_encoder_set_single(p->ws, false), LRNN_OK);
+    objective(p, theta);
+    memcpy(md, p->mean, m * sizeof *md), memcpy(ld, p->logvar, m * sizeof *ld);
+    assert_int_equal(lrnn_encoder_backward(&p->c, theta, p->ws, p->wm, p->wl, gd), LRNN_OK);
+    ref_run ref = ref_bounds(p, l, theta);
+    single_check r = {.worst = -1.0};
+    if (ref.near_kink) goto done;
+    for (size_t i = 0; i < m; i++)
+        r.out_max = fmax(r.out_max, fmax(fabs(md[i]), fabs(ld[i])));
+    for (size_t i = 0; i < l->total; i++)
+        r.grad_max = fmax(r.grad_max, fabs(gd[i]));
+    for (size_t i = 0; i < m; i++)
+        if (!close_to(md[i], ref.mean[i], r.out_max) || !close_to(ld[i], ref.logvar[i], r.out_max))
+            fail_msg("%s: double output %zu differs from the reference", label, i);
+    for (size_t i = 0; i < l->total; i++)
+        if (!close_to(gd[i], ref.grad[i], r.grad_max))
+            fail_msg("%s: double gradient %zu = %g, reference %g", label, i, gd[i], ref.grad[i]);
+
+    assert_int_equal(lrnn_encoder_set_single(p->ws, true), LRNN_OK);
+    assert_int_equal(encoder_set_chunk(p->ws, chunk), LRNN_OK);
+    objective(p, theta);
+    assert_int_equal(lrnn_encoder_backward(&p->c, theta, p->ws, p->wm, p->wl, gs), LRNN_OK);
+    r.worst = 0.0;
+    for (size_t i = 0; i < 2 * m; i++) {
+        double e = i % 2 ? fabs(p->logvar[i / 2] - ld[i / 2]) : fabs(p->mean[i / 2] - md[i / 2]);
+        double bound = ref.e_out[i];
+        if (bound == 0.0 ? e != 0.0 : e > bound)
+            fail_msg("%s, chunk %zu: %s %zu differs by %.3g > bound %.3g", label, chunk,
+                     i % 2 ? "logvar" : "mean", i / 2, e, bound);
+        if (bound > 0.0) r.worst = fmax(r.worst, e / bound);
+        r.out_diff = fmax(r.out_diff, e);
+    }
+    for (int e = 0; e < l->count; e++) {
+        const lrnn_param_entry *en = &l->entry[e];
+        for (size_t i = en->offset; i < en->offset + en->size; i++) {
+            double d = fabs(gs[i] - gd[i]), bound = ref.e_grad[i];
+            if (bound == 0.0 ? d != 0.0 : d > bound)
+                fail_msg("%s, chunk %zu: gradient %s[%zu] = %.17g in single, %.17g in double: "
+                         "differs by %.3g > bound %.3g",
+                         label, chunk, en->name, i - en->offset, gs[i], gd[i], d, bound);
+            if (bound > 0.0) r.worst = fmax(r.worst, d / bound);
+            r.grad_diff = fmax(r.grad_diff, d);
+        }
+    }
+done:
+    ref_run_free(&ref);
+    free(md), free(ld), free(gd), free(gs);
+    return r;
+}
+
+static void print_single_check(const char *label, const single_check *r) {
+    printf("  single %-44s |diff|/bound <= %.2e; max diff: outputs %.1e of %.1e, gradient "
+           "%.1e of %.1e\n",
+           label, r->worst, r->out_diff, r->out_max, r->grad_diff, r->grad_max);
+}
+
+/* Every activation, padding location and mode, with and without constant variance and mask
+ * channels; one GEMM per trial, all three trials in one, and chunks of two (3 = 2 + 1). */
+static void single_matches_double_every_configuration(void **state) {
+    (void)state;
+    uint64_t seed = 501;
+    double worst = 0.0;
+    for (int a = 0; a <= LRNN_ENCODER_ACT_LEAKY_RELU; a++)
+        for (int loc = 0; loc <= LRNN_ENCODER_PAD_CENTRED; loc++)
+            for (int mode = 0; mode <= LRNN_ENCODER_PAD_CIRCULAR; mode++)
+                for (int opt = 0; opt < 4; opt++) {
+                    lrnn_encoder_config c =
+                        small_config((lrnn_encoder_act)a, (lrnn_encoder_pad_location)loc,
+                                     (lrnn_encoder_pad_mode)mode);
+                    c.constant_var = opt & 1, c.mask_channels = opt & 2;
+                    char label[96];
+                    config_label(&c, label, sizeof label);
+                    for (int tries = 0;; tries++, seed += 1000) {
+                        assert_true(tries < 20);
+                        problem p = problem_make(&c, 3, 9, seed);
+                        lrnn_param_layout l;
+                        double *theta = alloc_params(&c, &l, seed);
+                        for (size_t i = 0; i < l.total; i++)
+                            theta[i] *= 3.0; /* as in the finite differences */
+                        const size_t chunks[] = {1, 0, 2};
+                        single_check r = {0}, k1;
+                        for (int k = 0; k < 3 && r.worst >= 0.0; k++) {
+                            k1 = single_vs_double(&p, theta, &l, chunks[k], label);
+                            r.worst = k1.worst < 0.0 ? -1.0 : fmax(r.worst, k1.worst);
+                            r.out_diff = fmax(r.out_diff, k1.out_diff);
+                            r.grad_diff = fmax(r.grad_diff, k1.grad_diff);
+                            r.out_max = k1.out_max, r.grad_max = k1.grad_max;
+                        }
+                        free(theta);
+                        problem_free(&p);
+                        if (r.worst >= 0.0) {
+                            print_single_check(label, &r);
+                            worst = fmax(worst, r.worst);
+                            break;
+                        }
+                    }
+                    seed++;
+                }
+    printf("  single vs double, every configuration: worst |diff|/bound %.2e\n", worst);
+}
+
+/* The spiking tutorial's encoder (kernels 21, 11, 1, 64 channels, X = 40): long sums through
+ * OpenBLAS's blocked sgemm kernels, with mask channels and without. */
+static void single_matches_double_tutorial_size(void **state) {
+    (void)state;
+    for (int mask = 0; mask < 2; mask++) {
+        lrnn_encoder_config c = lrnn_encoder_default_params();
+        c.channels = 40, c.rank = 2, c.mask_channels = mask;
+        problem p = problem_make(&c, 4, 60, 77 + mask);
+        lrnn_param_layout l;
+        double *theta = alloc_params(&c, &l, 77);
+        for (size_t chunk = 0; chunk < 2; chunk++) {
+            const char *label = mask ? "tutorial mask" : "tutorial";
+            single_check r = single_vs_double(&p, theta, &l, chunk, label);
+            assert_true(r.worst >= 0.0);
+            char line[64];
+            snprintf(line, sizeof line, "%s, chunk %zu", label, chunk);
+            print_single_check(line, &r);
+        }
+        free(theta);
+        problem_free(&p);
+    }
+}
+
+/* Switching single precision on and off: off again gives the double results bit for bit, as a
+ * fresh workspace; a change of mode discards the last forward. */
+static void single_off_is_double_bit_for_bit(void **state) {
+    (void)state;
+    lrnn_encoder_config c =
+        small_config(LRNN_ENCODER_ACT_GELU, LRNN_ENCODER_PAD_CENTRED, LRNN_ENCODER_PAD_REFLECT);
+    c.mask_channels = true;
+    problem p = problem_make(&c, 3, 8, 61), q = problem_make(&c, 3, 8, 61);
+    lrnn_param_layout l;
+    double *theta = alloc_params(&c, &l, 61);
+    double *gp = calloc(l.total, sizeof *gp), *gq = calloc(l.total, sizeof *gq);
+    assert_true(gp && gq);
+    assert_false(lrnn_encoder_is_single(q.ws));
+    assert_int_equal(lrnn_encoder_set_single(q.ws, true), LRNN_OK);
+    assert_true(lrnn_encoder_is_single(q.ws));
+    objective(&q, theta);
+    assert_int_equal(lrnn_encoder_backward(&c, theta, q.ws, q.wm, q.wl, gq), LRNN_OK);
+    /* the mode changed after the forward: backward refuses the other precision's tapes */
+    assert_int_equal(lrnn_encoder_set_single(q.ws, false), LRNN_OK);
+    assert_int_equal(lrnn_encoder_backward(&c, theta, q.ws, q.wm, q.wl, gq), LRNN_ERR_ARG);
+    assert_false(lrnn_encoder_is_single(q.ws));
+    memset(gq, 0, l.total * sizeof *gq);
+    objective(&p, theta);
+    objective(&q, theta);
+    assert_int_equal(lrnn_encoder_backward(&c, theta, p.ws, p.wm, p.wl, gp), LRNN_OK);
+    assert_int_equal(lrnn_encoder_backward(&c, theta, q.ws, q.wm, q.wl, gq), LRNN_OK);
+    size_t m = p.B * p.T * p.R;
+    assert_memory_equal(p.mean, q.mean, m * sizeof *p.mean);
+    assert_memory_equal(p.logvar, q.logvar, m * sizeof *p.logvar);
+    assert_memory_equal(gp, gq, l.total * sizeof *gp);
+    /* and single differs from double (it ran in float) */
+    assert_int_equal(lrnn_encoder_set_single(q.ws, true), LRNN_OK);
+    objective(&q, theta);
+    assert_memory_not_equal(p.mean, q.mean, m * sizeof *p.mean);
+    assert_int_equal(lrnn_encoder_set_single(NULL, true), LRNN_ERR_ARG);
+    assert_false(lrnn_encoder_is_single(NULL));
+    free(theta), free(gp), free(gq);
+    problem_free(&p), problem_free(&q);
+}
+
 /* ---- layout and initialisation ---- */
 
 static void layout_of_the_tutorial_encoder(void **state) {
@@ -848,6 +1316,9 @@ int main(void) {
         cmocka_unit_test(padding_modes_by_hand),
         cmocka_unit_test(mask_channels_match_hand_built_input),
         cmocka_unit_test(batch_and_kernels_agree),
+        cmocka_unit_test(single_matches_double_every_configuration),
+        cmocka_unit_test(single_matches_double_tutorial_size),
+        cmocka_unit_test(single_off_is_double_bit_for_bit),
         cmocka_unit_test(layout_of_the_tutorial_encoder),
         cmocka_unit_test(init_statistics),
         cmocka_unit_test(bad_configs_rejected),

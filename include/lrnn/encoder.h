@@ -123,6 +123,25 @@ lrnn_status lrnn_encoder_workspace_create(const lrnn_encoder_config *c, size_t T
                                           lrnn_encoder_workspace **out);
 void lrnn_encoder_workspace_free(lrnn_encoder_workspace *ws);
 
+/* Single precision (float32), off by default. On: forward and backward keep their double
+ * arguments and results, but convert the weights and data to float once per forward and
+ * compute everything in between in float (cblas_sgemm convolutions, GELU with erff / expf,
+ * float tapes for backward, the weight gradient summed in float over the batch, then added to
+ * grad; bias and constant-logvar adjoints are summed in double, the constant logvar itself
+ * stays exact). 2.2x faster than double on the spiking tutorial's encoder
+ * (docs/derivations/encoder_gradient.md, "Cost"). Outputs and gradients differ from double by
+ * rounding, below 1e-6 relative to their largest entries (float's unit roundoff 6e-8 times the
+ * accumulation lengths, measured 1e-7 to 6e-7; the PyTorch reference trains in float32). The
+ * last bits can differ between CPUs (vectorised erff / expf per instruction set), never
+ * between runs or thread counts. Off again: the double path, bit for bit as a fresh workspace.
+ * The first call with single = true allocates the float arrays (about 60% of the double
+ * workspace's memory again); LRNN_ERR_NOMEM leaves the workspace in double mode. Changing the
+ * mode discards the last forward: backward then needs a new forward. Call it outside forward
+ * and backward (not thread-safe with them on the same workspace). */
+lrnn_status lrnn_encoder_set_single(lrnn_encoder_workspace *ws, bool single);
+/* Whether ws runs in single precision (false for NULL). */
+bool lrnn_encoder_is_single(const lrnn_encoder_workspace *ws);
+
 /* Forward pass for B trials of T steps; keeps in ws what backward needs.
  *   y      B x T x ldy: the encoder reads channels [0, X) of each step (ldy >= X; ldy > X
  *          when the observation model has more channels than the encoder sees, spec §2.4)

@@ -12,34 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "encoder/internal.h"
-
-typedef struct enc_layer {
-    size_t cin, cout, k, kcin; /* C_in, c_out (heads: R or 2R), kernel, k C_in */
-    size_t left, right;        /* padding steps before and after the window */
-    size_t w_off, b_off;       /* weight / bias entries in the block (heads: the mean's) */
-    size_t lw_off, lb_off;     /* heads without constant_var: the logvar weight / bias */
-    double *xpad;              /* B_max x (T + k - 1) x C_in: the padded input of the layer */
-    double *pre;               /* hidden layers: B_max x T x c_out pre-activations A */
-    double *dact;              /* hidden layers: act'(A), same shape (saves backward an erf) */
-    double *wr;                /* c_out x k C_in: weights tap-major (heads: mean rows first) */
-    double *bias;              /* c_out */
-    double *dwr, *db;          /* gradient accumulators of wr and bias over the batch */
-} enc_layer;
-
-struct lrnn_encoder_workspace {
-    lrnn_encoder_config cfg;
-    int L;
-    size_t X, R, T_max, B_max;
-    size_t B, T; /* of the last forward */
-    bool ready;  /* a forward completed since the last failure */
-    encoder_impl impl;
-    size_t lv_off; /* constant_var: the logvar vector */
-    enc_layer layer[LRNN_ENCODER_MAX_LAYERS];
-    double *col;  /* T_max x max k C_in: windows of one trial (im2col), then their adjoint */
-    double *dout; /* T_max x max c_out: adjoint of one trial's layer output */
-    double *dpad; /* (T_max + k - 1) x C_in max: adjoint of one trial's padded input */
-};
+#include "encoder/workspace.h"
 
 void encoder_set_impl(lrnn_encoder_workspace *ws, encoder_impl impl) {
     ws->impl = impl;
@@ -62,8 +35,10 @@ double encoder_min_abs_preact(const lrnn_encoder_workspace *ws) {
     if (!ws->ready) return m;
     for (int i = 0; i + 1 < ws->L; i++) {
         const enc_layer *l = &ws->layer[i];
-        for (size_t n = 0; n < ws->B * ws->T * l->cout; n++)
-            if (fabs(l->pre[n]) < m) m = fabs(l->pre[n]);
+        for (size_t n = 0; n < ws->B * ws->T * l->cout; n++) {
+            double a = ws->single ? fabs(l->pre_f[n]) : fabs(l->pre[n]);
+            if (a < m) m = a;
+        }
     }
     return m;
 }
@@ -115,6 +90,7 @@ void lrnn_encoder_workspace_free(lrnn_encoder_workspace *ws) {
             free(l->db);
     }
     free(ws->col), free(ws->dout), free(ws->dpad);
+    encoder_free_single(ws);
     free(ws);
 }
 
@@ -139,6 +115,7 @@ lrnn_status lrnn_encoder_workspace_create(const lrnn_encoder_config *c, size_t T
     ws->T_max = T_max;
     ws->B_max = B_max;
     ws->impl = ENCODER_IMPL_IM2COL;
+    ws->chunk_max = ENCODER_CHUNK_DEFAULT;
     size_t max_kcin = 0, max_cout = 0, max_pad_rows = 0;
     size_t in = (size_t)lrnn_encoder_in_channels(c);
     int entry = 0;
@@ -210,10 +187,9 @@ lrnn_status lrnn_encoder_workspace_create(const lrnn_encoder_config *c, size_t T
 
 /* ---- padding ---- */
 
-/* Step of the unpadded window (0 .. T-1) that window position q (-left .. T+right-1) holds, or
- * -1 for a zero. Callers have checked pad <= T-1 (reflect) and pad <= T (circular), so a
- * single reflection or wrap suffices (torch.nn.functional.pad has the same limits). */
-static long pad_source(long q, long T, lrnn_encoder_pad_mode mode) {
+/* Callers have checked pad <= T-1 (reflect) and pad <= T (circular), so a single reflection or
+ * wrap suffices (torch.nn.functional.pad has the same limits). */
+long encoder_pad_source(long q, long T, lrnn_encoder_pad_mode mode) {
     if (q >= 0 && q < T) return q;
     switch (mode) {
     case LRNN_ENCODER_PAD_ZEROS:
@@ -228,33 +204,29 @@ static long pad_source(long q, long T, lrnn_encoder_pad_mode mode) {
     return -1;
 }
 
-/* Fill the padding rows of P ((T + k - 1) x C) from its interior rows left .. left+T-1. */
-static void pad_rows(const enc_layer *l, lrnn_encoder_pad_mode mode, size_t T, double *P) {
-    size_t C = l->cin, rows = T + l->k - 1;
+void encoder_pad_rows(const enc_layer *l, lrnn_encoder_pad_mode mode, size_t T, void *P,
+                      size_t size) {
+    size_t row = l->cin * size, rows = T + l->k - 1;
+    char *base = P;
     for (size_t p = 0; p < rows; p++) {
         if (p == l->left) p += T; /* skip the interior */
         if (p >= rows) break;
-        long src = pad_source((long)p - (long)l->left, (long)T, mode);
+        long src = encoder_pad_source((long)p - (long)l->left, (long)T, mode);
         if (src < 0)
-            memset(P + p * C, 0, C * sizeof *P);
+            memset(base + p * row, 0, row);
         else
-            memcpy(P + p * C, P + (l->left + (size_t)src) * C, C * sizeof *P);
+            memcpy(base + p * row, base + (l->left + (size_t)src) * row, row);
     }
 }
 
-/* Adjoint of pad_rows: add each padding row's adjoint to the interior row it copied. */
+void encoder_im2col(const enc_layer *l, size_t T, const void *P, void *col, size_t size) {
+    size_t win = l->kcin * size, step = l->cin * size;
+    for (size_t t = 0; t < T; t++)
+        memcpy((char *)col + t * win, (const char *)P + t * step, win);
+}
+
 static void unpad_rows(const enc_layer *l, lrnn_encoder_pad_mode mode, size_t T, double *dP) {
-    size_t C = l->cin, rows = T + l->k - 1;
-    for (size_t p = 0; p < rows; p++) {
-        if (p == l->left) p += T;
-        if (p >= rows) break;
-        long src = pad_source((long)p - (long)l->left, (long)T, mode);
-        if (src < 0) continue;
-        double *dst = dP + (l->left + (size_t)src) * C;
-        const double *from = dP + p * C;
-        for (size_t c = 0; c < C; c++)
-            dst[c] += from[c];
-    }
+    ENCODER_UNPAD_ROWS(l, mode, T, dP);
 }
 
 /* ---- activations ---- */
@@ -283,8 +255,7 @@ static const double *windows(const lrnn_encoder_workspace *ws, const enc_layer *
         *lda = (int)l->cin;
         return P;
     }
-    for (size_t t = 0; t < T; t++)
-        memcpy(ws->col + t * l->kcin, P + t * l->cin, l->kcin * sizeof *P);
+    encoder_im2col(l, T, P, ws->col, sizeof *P);
     *lda = (int)l->kcin;
     return ws->col;
 }
@@ -347,13 +318,7 @@ static void conv_backward(const lrnn_encoder_workspace *ws, const enc_layer *l, 
         /* adjoint of the windows, then of the copy: window t was rows t .. t+k-1. */
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)kc, (int)co, 1.0, dout,
                     (int)co, l->wr, (int)kc, 0.0, ws->col, (int)kc);
-        memset(dP, 0, rows * C * sizeof *dP);
-        for (size_t t = 0; t < T; t++) {
-            double *d = dP + t * C;
-            const double *s = ws->col + t * kc;
-            for (size_t m = 0; m < kc; m++)
-                d[m] += s[m];
-        }
+        ENCODER_COL2IM(l, T, ws->col, dP);
         break;
     }
     case ENCODER_IMPL_SHIFTED:
@@ -386,24 +351,6 @@ static void conv_backward(const lrnn_encoder_workspace *ws, const enc_layer *l, 
     }
 }
 
-/* Wr[o][j C + c] = W[o][c][j] for `rows` output channels starting at row `first` of Wr. */
-static void reorder_weights(const enc_layer *l, const double *W, size_t rows, size_t first) {
-    size_t C = l->cin, k = l->k;
-    for (size_t o = 0; o < rows; o++)
-        for (size_t c = 0; c < C; c++)
-            for (size_t j = 0; j < k; j++)
-                l->wr[(first + o) * l->kcin + j * C + c] = W[(o * C + c) * k + j];
-}
-
-/* grad W[o][c][j] += dWr[first + o][j C + c]. */
-static void scatter_weight_grad(const enc_layer *l, double *gW, size_t rows, size_t first) {
-    size_t C = l->cin, k = l->k;
-    for (size_t o = 0; o < rows; o++)
-        for (size_t c = 0; c < C; c++)
-            for (size_t j = 0; j < k; j++)
-                gW[(o * C + c) * k + j] += l->dwr[(first + o) * l->kcin + j * C + c];
-}
-
 /* ---- forward ---- */
 
 static lrnn_status check_call(const lrnn_encoder_config *c, const lrnn_encoder_workspace *ws,
@@ -418,9 +365,10 @@ static lrnn_status check_call(const lrnn_encoder_config *c, const lrnn_encoder_w
     return LRNN_OK;
 }
 
-lrnn_status lrnn_encoder_forward(const lrnn_encoder_config *c, const double *params,
-                                 lrnn_encoder_workspace *ws, size_t B, size_t T, const double *y,
-                                 size_t ldy, const uint8_t *mask, double *mean, double *logvar) {
+lrnn_status encoder_forward_checks(const lrnn_encoder_config *c, const double *params,
+                                   lrnn_encoder_workspace *ws, size_t B, size_t T, const double *y,
+                                   size_t ldy, const uint8_t *mask, const double *mean,
+                                   const double *logvar) {
     lrnn_status s = check_call(c, ws, "forward");
     if (s) return s;
     ws->ready = false;
@@ -446,41 +394,32 @@ lrnn_status lrnn_encoder_forward(const lrnn_encoder_config *c, const double *par
                              lrnn_encoder_pad_mode_name(mode), pad, i, l->k,
                              mode == LRNN_ENCODER_PAD_REFLECT ? "more than" : "at least", pad, T);
     }
+    for (size_t n = 0; n < B * T; n++)
+        for (size_t x = 0; x < ws->X; x++)
+            if ((!mask || mask[n * ldy + x]) && !isfinite(y[n * ldy + x]))
+                return lrnn_fail(LRNN_ERR_NUMERIC,
+                                 "encoder forward: observation y[trial %zu][step %zu]"
+                                 "[channel %zu] = %g is not finite (mask it instead)",
+                                 n / T, n % T, x, y[n * ldy + x]);
+    return LRNN_OK;
+}
 
-    /* Weights tap-major; the heads stack mean rows over logvar rows. */
-    for (int i = 0; i < ws->L; i++) {
-        enc_layer *l = &ws->layer[i];
-        bool split = i == ws->L - 1 && !c->constant_var;
-        size_t rows = split ? ws->R : l->cout;
-        reorder_weights(l, params + l->w_off, rows, 0);
-        memcpy(l->bias, params + l->b_off, rows * sizeof *l->bias);
-        if (split) {
-            reorder_weights(l, params + l->lw_off, rows, rows);
-            memcpy(l->bias + rows, params + l->lb_off, rows * sizeof *l->bias);
-        }
-    }
+lrnn_status lrnn_encoder_forward(const lrnn_encoder_config *c, const double *params,
+                                 lrnn_encoder_workspace *ws, size_t B, size_t T, const double *y,
+                                 size_t ldy, const uint8_t *mask, double *mean, double *logvar) {
+    lrnn_status s = encoder_forward_checks(c, params, ws, B, T, y, ldy, mask, mean, logvar);
+    if (s) return s;
+    if (ws->single) return encoder_forward_single(c, params, ws, B, T, y, ldy, mask, mean, logvar);
+    lrnn_encoder_pad_mode mode = c->pad_mode;
 
-    size_t X = ws->X, R = ws->R;
+    ENCODER_LOAD_PARAMS(ws, params, wr, bias);
+
+    size_t R = ws->R;
     const enc_layer *first = &ws->layer[0];
     for (size_t b = 0; b < B; b++) {
         /* Layer 0 input: observed values (masked ones as 0), then the mask channels. */
         double *P = first->xpad + b * (T + first->k - 1) * first->cin;
-        for (size_t t = 0; t < T; t++) {
-            const double *yt = y + (b * T + t) * ldy;
-            const uint8_t *mt = mask ? mask + (b * T + t) * ldy : NULL;
-            double *row = P + (first->left + t) * first->cin;
-            for (size_t x = 0; x < X; x++) {
-                bool seen = !mt || mt[x];
-                if (seen && !isfinite(yt[x]))
-                    return lrnn_fail(LRNN_ERR_NUMERIC,
-                                     "encoder forward: observation y[trial %zu][step %zu]"
-                                     "[channel %zu] = %g is not finite (mask it instead)",
-                                     b, t, x, yt[x]);
-                row[x] = seen ? yt[x] : 0.0;
-                if (c->mask_channels) row[X + x] = seen ? 1.0 : 0.0;
-            }
-        }
-        pad_rows(first, mode, T, P);
+        ENCODER_TRIAL_INPUT(ws, b, T, y, ldy, mask, P);
 
         for (int i = 0; i < ws->L; i++) {
             const enc_layer *l = &ws->layer[i];
@@ -507,7 +446,7 @@ lrnn_status lrnn_encoder_forward(const lrnn_encoder_config *c, const double *par
                 for (size_t o = 0; o < l->cout; o++)
                     row[o] = act(c->activation, c->leaky_slope, a[o], &d[o]);
             }
-            pad_rows(next, mode, T, Pn);
+            encoder_pad_rows(next, mode, T, Pn, sizeof *Pn);
         }
     }
     ws->B = B;
@@ -518,17 +457,26 @@ lrnn_status lrnn_encoder_forward(const lrnn_encoder_config *c, const double *par
 
 /* ---- backward ---- */
 
-lrnn_status lrnn_encoder_backward(const lrnn_encoder_config *c, const double *params,
-                                  lrnn_encoder_workspace *ws, const double *dmean,
-                                  const double *dlogvar, double *grad) {
+lrnn_status encoder_backward_checks(const lrnn_encoder_config *c, const double *params,
+                                    const lrnn_encoder_workspace *ws, const double *dmean,
+                                    const double *grad) {
     lrnn_status s = check_call(c, ws, "backward");
     if (s) return s;
     if (!ws->ready)
         return lrnn_fail(LRNN_ERR_ARG,
                          "encoder backward: no successful forward pass in this workspace");
-    size_t B = ws->B, T = ws->T, R = ws->R;
-    if (!params || !grad || (B > 0 && !dmean))
+    if (!params || !grad || (ws->B > 0 && !dmean))
         return lrnn_fail(LRNN_ERR_ARG, "encoder backward: params, dmean or grad is NULL");
+    return LRNN_OK;
+}
+
+lrnn_status lrnn_encoder_backward(const lrnn_encoder_config *c, const double *params,
+                                  lrnn_encoder_workspace *ws, const double *dmean,
+                                  const double *dlogvar, double *grad) {
+    lrnn_status s = encoder_backward_checks(c, params, ws, dmean, grad);
+    if (s) return s;
+    if (ws->single) return encoder_backward_single(c, params, ws, dmean, dlogvar, grad);
+    size_t B = ws->B, T = ws->T;
     for (int i = 0; i < ws->L; i++) {
         enc_layer *l = &ws->layer[i];
         memset(l->dwr, 0, l->cout * l->kcin * sizeof *l->dwr);
@@ -539,19 +487,7 @@ lrnn_status lrnn_encoder_backward(const lrnn_encoder_config *c, const double *pa
         /* Adjoint of the heads' output: [dmean, dlogvar] per step. A constant logvar vector
          * is the same at every step, so its adjoint is the sum over steps (and trials). */
         for (size_t t = 0; t < T; t++) {
-            double *o = ws->dout + t * head->cout;
-            const double *dm = dmean + (b * T + t) * R;
-            const double *dl = dlogvar ? dlogvar + (b * T + t) * R : NULL;
-            memcpy(o, dm, R * sizeof *o);
-            if (c->constant_var) {
-                if (dl)
-                    for (size_t r = 0; r < R; r++)
-                        grad[ws->lv_off + r] += dl[r];
-            } else if (dl) {
-                memcpy(o + R, dl, R * sizeof *o);
-            } else {
-                memset(o + R, 0, R * sizeof *o);
-            }
+            ENCODER_HEAD_ADJOINT(ws, b * T + t, dmean, dlogvar, ws->dout + t * head->cout, grad);
         }
         for (int i = ws->L - 1; i >= 0; i--) {
             const enc_layer *l = &ws->layer[i];
@@ -568,18 +504,6 @@ lrnn_status lrnn_encoder_backward(const lrnn_encoder_config *c, const double *pa
                 ws->dout[m] = dx[m] * dact[m];
         }
     }
-    for (int i = 0; i < ws->L; i++) {
-        const enc_layer *l = &ws->layer[i];
-        bool split = i == ws->L - 1 && !c->constant_var;
-        size_t rows = split ? R : l->cout;
-        scatter_weight_grad(l, grad + l->w_off, rows, 0);
-        for (size_t o = 0; o < rows; o++)
-            grad[l->b_off + o] += l->db[o];
-        if (split) {
-            scatter_weight_grad(l, grad + l->lw_off, rows, rows);
-            for (size_t o = 0; o < rows; o++)
-                grad[l->lb_off + o] += l->db[rows + o];
-        }
-    }
+    ENCODER_ADD_PARAM_GRAD(ws, grad, dwr);
     return LRNN_OK;
 }
