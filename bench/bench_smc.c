@@ -18,7 +18,8 @@
  *   spiking     the spiking tutorial: N = X = 40, R = 2, Poisson one-to-one readout of
  *               currents through softplus, diag z / z0 noise 0.1, encoder proposal (CNN
  *               kernels 21, 11, 1, channels 64, 64, GELU, causal), K = 64, B = 10, windows of
- *               T = 100, 400 windows per epoch; data sampled from the model.
+ *               T = 100, 400 windows per epoch; data sampled from the model. The encoder runs
+ *               in single precision, as lrnn fit trains it (lrnn_fit_default_params).
  *
  * Threads: lrnn_smc_create's `threads` sets the OpenMP team over the trials of a batch. The
  * filter calls no BLAS in its loops, but anything BLAS-backed inside that parallel region must
@@ -142,6 +143,7 @@ static bench_case spiking_case(void) {
     c->encoder = lrnn_encoder_default_params(); /* 21, 11, 1 / 64, 64, GELU, causal */
     bc.smc = lrnn_smc_default_params();
     bc.smc.particles = 64, bc.smc.proposal = LRNN_PROPOSAL_ENCODER;
+    bc.smc.encoder_precision = LRNN_PRECISION_SINGLE; /* as lrnn fit trains (and the reference) */
     return bc;
 }
 

@@ -41,14 +41,15 @@ static void path_in(const char *dir, const char *name, char *buf, size_t cap) {
 
 static json_t *fit_json(const fit_args *a) {
     const lrnn_fit_params *f = &a->fit;
-    return json_pack("{s:s, s:s, s:s?, s:s, s:{s:i, s:s, s:s, s:s, s:f, s:i}, s:{s:s, s:f, s:f, s:i, "
+    return json_pack("{s:s, s:s, s:s?, s:s, s:{s:i, s:s, s:s, s:s, s:f, s:i, s:s}, s:{s:s, s:f, s:f, s:i, "
                      "s:f}, s:I, s:I, s:I, s:f, s:i, s:I}",
                      "data", a->data.data, "layout", lrnn_layout_name(a->data.layout), "inputs",
                      a->data.inputs, "nan", a->data.nan ? a->data.nan : "mask", "smc",
                      "particles", f->smc.particles, "proposal", lrnn_proposal_name(f->smc.proposal),
                      "weights", lrnn_opt_weights_name(f->smc.weights), "resample",
                      lrnn_resample_name(f->smc.resample), "ess", f->smc.ess_threshold,
-                     "t_forward", f->smc.t_forward, "optimizer",
+                     "t_forward", f->smc.t_forward, "encoder_precision",
+                     lrnn_precision_name(f->smc.encoder_precision), "optimizer",
                      "kind", lrnn_optim_kind_name(f->optim.kind), "lr", f->optim.lr, "lr_end",
                      f->optim.lr_end, "epochs", f->optim.epochs, "clip", f->optim.clip_norm,
                      "batch", (json_int_t)f->batch, "window", (json_int_t)f->window,

@@ -6,6 +6,7 @@ CLI_CHOICE_DEFINE(data_layout_choice, lrnn_layout, "auto|tx|btx|bxt")
 CLI_CHOICE_DEFINE(proposal_choice, lrnn_proposal, "optimal|bootstrap|encoder")
 CLI_CHOICE_DEFINE(weights_choice, lrnn_opt_weights, "analytic|ratio")
 CLI_CHOICE_DEFINE(resample_choice, lrnn_resample, "systematic|multinomial")
+CLI_CHOICE_DEFINE(precision_choice, lrnn_precision, "double|single")
 
 int cli_data_options(data_args *a, cli_option *out) {
     const cli_option table[] = {
@@ -26,6 +27,7 @@ int cli_smc_options(lrnn_smc_params *p, cli_option *out) {
         {"resample", CLI_CHOICE, &p->resample, NULL, "ancestor sampling", false, &resample_choice, false},
         {"ess", CLI_DOUBLE, &p->ess_threshold, "F", "resample when ESS < F K (1: every step)", false, NULL, false},
         {"t-forward", CLI_INT, &p->t_forward, "T", "forward-prediction tail: the last T steps of each window are predicted, not filtered", false, NULL, false},
+        {"encoder-precision", CLI_CHOICE, &p->encoder_precision, NULL, "arithmetic of the CNN encoder (single: float32 as the reference, about 2x faster; double: exact gradients)", false, &precision_choice, false},
     };
     memcpy(out, table, sizeof table);
     return (int)(sizeof table / sizeof table[0]);

@@ -120,12 +120,17 @@ lrnn_status lrnn_smc_params_check(const lrnn_smc_params *p, const lrnn_model_con
     }
     if (p->t_forward < 0)
         return lrnn_fail(LRNN_ERR_ARG, "smc: t_forward = %d must be >= 0", p->t_forward);
+    if (p->encoder_precision != LRNN_PRECISION_DOUBLE &&
+        p->encoder_precision != LRNN_PRECISION_SINGLE)
+        return lrnn_fail(LRNN_ERR_ARG, "smc: encoder precision %d is neither double nor single",
+                         (int)p->encoder_precision);
     return LRNN_OK;
 }
 
 static const char *const proposal_names[] = {"bootstrap", "optimal", "encoder"};
 static const char *const weights_names[] = {"analytic", "ratio"};
 static const char *const resample_names[] = {"systematic", "multinomial"};
+static const char *const precision_names[] = {"double", "single"};
 
 static lrnn_status parse_choice(const char *what, const char *const *names, int count,
                                 const char *s, int *out) {
@@ -149,6 +154,7 @@ static lrnn_status parse_choice(const char *what, const char *const *names, int 
 SMC_ENUM(lrnn_proposal, proposal_names, "proposal")
 SMC_ENUM(lrnn_opt_weights, weights_names, "weights")
 SMC_ENUM(lrnn_resample, resample_names, "resampling")
+SMC_ENUM(lrnn_precision, precision_names, "precision")
 
 /* ---------------------------------------------------------------------------------------- */
 
@@ -291,6 +297,8 @@ static lrnn_status ensure_batch_storage(lrnn_smc *s, size_t B, size_t T) {
             !s->enc_dmean || !s->enc_dlogvar)
             return lrnn_fail(LRNN_ERR_NOMEM, "smc: cannot allocate encoder storage");
         lrnn_status st = lrnn_encoder_workspace_create(&s->enc, s->max_T, B, &s->enc_ws);
+        if (!st && s->params.encoder_precision == LRNN_PRECISION_SINGLE)
+            st = lrnn_encoder_set_single(s->enc_ws, true);
         if (st) return st;
         s->enc_cap = B;
     }

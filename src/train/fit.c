@@ -57,6 +57,7 @@ lrnn_fit_params lrnn_fit_default_params(void) {
         .seed = 1,
         .threads = 0,
     };
+    p.smc.encoder_precision = LRNN_PRECISION_SINGLE; /* training: float32, as the reference */
     return p;
 }
 
