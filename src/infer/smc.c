@@ -69,7 +69,10 @@ struct lrnn_smc {
     int *anc;
     uint8_t *resampled;
     const lrnn_smc_record *record; /* filled by lrnn_smc_bound when set */
-    double *trial_grad; /* B x total */
+    double *trial_grad; /* B x trial_total */
+    size_t trial_total; /* the filter's parameters, ahead of the encoder's in the block: each
+                         * trial's backward fills only these (the encoder's gradient comes
+                         * once per batch, encoder_backward_batch) */
     double *trial_bound;
     size_t trial_cap;
     /* encoder proposal: the encoder's workspace for up to enc_cap trials, its input (the
@@ -206,6 +209,9 @@ lrnn_status lrnn_smc_create(const lrnn_model *model, const lrnn_smc_params *p, s
     s->R = (size_t)c->rank, s->N = (size_t)c->units, s->X = (size_t)c->channels;
     s->U = (size_t)c->inputs, s->K = (size_t)p->particles, s->max_T = max_T;
     s->total = model->layout.total;
+    s->trial_total = c->encoder.layers > 0
+                         ? (size_t)(model->view.encoder - lrnn_model_params_const(model))
+                         : s->total;
     s->enc = lrnn_model_encoder_config(c);
 #ifdef _OPENMP
     s->threads = threads > 0 ? threads : omp_get_max_threads();
@@ -274,7 +280,7 @@ static lrnn_status ensure_batch_storage(lrnn_smc *s, size_t B, size_t T) {
     s->replay_B = B, s->replay_T = T;
     if (B > s->trial_cap) {
         free(s->trial_grad), free(s->trial_bound);
-        s->trial_grad = malloc(B * s->total * sizeof *s->trial_grad);
+        s->trial_grad = malloc(B * s->trial_total * sizeof *s->trial_grad);
         s->trial_bound = malloc(B * sizeof *s->trial_bound);
         if (!s->trial_grad || !s->trial_bound)
             return lrnn_fail(LRNN_ERR_NOMEM, "smc: cannot allocate per-trial gradients");
@@ -1166,8 +1172,10 @@ lrnn_status lrnn_smc_bound(lrnn_smc *s, const lrnn_model *model, const lrnn_batc
                 c.v_z0[d] = pass->d.L_z0[d * R + d] * pass->d.L_z0[d * R + d];
             }
         }
-        double *slot = s->trial_grad + b * s->total;
-        c.adj = (smc_adjoint){.grad = slot, .g = lrnn_param_view_of(&model->layout, slot),
+        double *slot = s->trial_grad + b * s->trial_total;
+        lrnn_param_view gv = lrnn_param_view_of(&model->layout, slot);
+        gv.encoder = NULL; /* beyond the slot */
+        c.adj = (smc_adjoint){.grad = slot, .g = gv,
                               .Lbar = tp->Lbar,
                               .L0bar = tp->L0bar, .dbar = tp->dbar, .Hbar = tp->Hbar,
                               .Cvbar = tp->Cvbar, .abar = tp->abar, .mbarT = tp->mbarT,
@@ -1177,7 +1185,7 @@ lrnn_status lrnn_smc_bound(lrnn_smc *s, const lrnn_model *model, const lrnn_batc
         s->trial_bound[b] = total / (double)len;
         if (!ts && s->record) record_trial(s->record, &c, T);
         if (!ts && grad) {
-            memset(c.adj.grad, 0, s->total * sizeof *c.adj.grad);
+            memset(c.adj.grad, 0, s->trial_total * sizeof *c.adj.grad);
             ts = trial_backward(&c, scale);
         }
         if (ts) {
@@ -1198,8 +1206,8 @@ lrnn_status lrnn_smc_bound(lrnn_smc *s, const lrnn_model *model, const lrnn_batc
         /* sum per-trial gradients in trial order: identical for any thread count */
         memset(grad, 0, s->total * sizeof *grad);
         for (size_t b = 0; b < B; b++) {
-            const double *gb = s->trial_grad + b * s->total;
-            for (size_t i = 0; i < s->total; i++) grad[i] += gb[i];
+            const double *gb = s->trial_grad + b * s->trial_total;
+            for (size_t i = 0; i < s->trial_total; i++) grad[i] += gb[i];
         }
         if (encoder) return encoder_backward_batch(s, pass, model, B, T_enc, grad);
     }
