@@ -85,6 +85,7 @@ lrnn_status smc_pass_alloc(smc_pass *pass, const lrnn_model *model, const lrnn_s
         return lrnn_fail(LRNN_ERR_ARG, "smc: LRNN_KERNELS=%s is unknown or unsupported by "
                                        "this CPU", force);
     pass->kern = *kern;
+    for (int n = 0; n < SMC_LOG_FACTORIALS; n++) pass->log_factorial[n] = lgamma(n + 1.0);
     if (R <= SMC_RESID_RMAX) { /* O(R^2) a particle instead of O(X R) (resid.c) */
         pass->kern.resid_forward = smc_resid_forward_moments;
         pass->kern.resid_backward = smc_resid_backward_moments;

@@ -90,6 +90,8 @@ void smc_resid_backward_moments(const smc_kparams *kp, const double *yt, const d
  * the fully observed steps (kp->G), whose moments then take only e and c0 from the data. */
 void smc_resid_gram(const smc_kparams *kp, const double *w, double *G);
 
+enum { SMC_LOG_FACTORIALS = 256 };
+
 /* Constants of one pass (one parameter value). */
 typedef struct smc_pass {
     const lrnn_model *model;
@@ -111,6 +113,7 @@ typedef struct smc_pass {
     kalman k0, k1;        /* all channels observed: t = 0 (Sigma_z0) and t >= 1 (Sigma_z) */
     smc_kparams kp;       /* padded copies of m^T, n, h for the kernels */
     smc_kernels kern; /* this CPU's set; resid_* are the moments' for R <= SMC_RESID_RMAX */
+    double log_factorial[SMC_LOG_FACTORIALS]; /* lgamma(n + 1): Poisson counts below the size */
     double *block, *kblock; /* backing storage (kblock: 64-byte aligned) */
 } smc_pass;
 

@@ -260,7 +260,8 @@ void smc_poisson_forward(const smc_pass *pass, size_t K, const double *Z, const 
     double cst = 0.0;
     for (size_t i = 0; i < X; i++) {
         if (obs && !obs[i]) continue;
-        cst += lgamma(y[i] + 1.0);
+        bool small_count = y[i] == floor(y[i]) && y[i] >= 0.0 && y[i] < SMC_LOG_FACTORIALS;
+        cst += small_count ? pass->log_factorial[(int)y[i]] : lgamma(y[i] + 1.0);
         if (y[i] > 0.0) chan[nz++] = i;
     }
     /* The tape row Q is written once, by the last loop (it is cold: a write allocates). */
