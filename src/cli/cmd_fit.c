@@ -41,8 +41,8 @@ static void path_in(const char *dir, const char *name, char *buf, size_t cap) {
 
 static json_t *fit_json(const fit_args *a) {
     const lrnn_fit_params *f = &a->fit;
-    return json_pack("{s:s, s:s, s:s?, s:s, s:{s:i, s:s, s:s, s:s, s:f, s:i, s:s}, s:{s:s, s:f, s:f, s:i, "
-                     "s:f}, s:I, s:I, s:I, s:f, s:i, s:I}",
+    return json_pack("{s:s, s:s, s:s?, s:s, s:{s:i, s:s, s:s, s:s, s:f, s:i, s:s}, "
+                     "s:{s:s, s:f, s:f, s:i, s:f}, s:I, s:I, s:I, s:f, s:i, s:I}",
                      "data", a->data.data, "layout", lrnn_layout_name(a->data.layout), "inputs",
                      a->data.inputs, "nan", a->data.nan ? a->data.nan : "mask", "smc",
                      "particles", f->smc.particles, "proposal", lrnn_proposal_name(f->smc.proposal),
