@@ -83,16 +83,17 @@ ROWS_INLINE void nonlin_forward(lrnn_obs_nonlin g, size_t n, double *restrict y,
     case LRNN_G_IDENTITY: return;
     case LRNN_G_EXP:
         vm_exp(n, y, y);
-        for (size_t i = 0; i < n; i++) y[i] += 1e-10;
+        for (size_t i = 0; i < n; i++) y[i] += LRNN_G_FLOOR_EXP_RELU;
         return;
     case LRNN_G_RELU:
-        for (size_t i = 0; i < n; i++) y[i] = (y[i] > 0.0 ? y[i] : 0.0) + 1e-10;
+        for (size_t i = 0; i < n; i++) y[i] = (y[i] > 0.0 ? y[i] : 0.0) + LRNN_G_FLOOR_EXP_RELU;
         return;
     case LRNN_G_SOFTPLUS: /* max(y, 0) + log1p(exp(-|y|)): no overflow */
         for (size_t i = 0; i < n; i++) tmp[i] = -fabs(y[i]);
         vm_exp(n, tmp, tmp);
         vm_log1p(n, tmp, tmp);
-        for (size_t i = 0; i < n; i++) y[i] = (y[i] > 0.0 ? y[i] : 0.0) + tmp[i] + 1e-6;
+        for (size_t i = 0; i < n; i++)
+            y[i] = (y[i] > 0.0 ? y[i] : 0.0) + tmp[i] + LRNN_G_FLOOR_SOFTPLUS;
         return;
     }
 }
@@ -280,21 +281,22 @@ void smc_poisson_forward(const smc_pass *pass, size_t K, const double *Z, const 
         switch (gfun) {
         case LRNN_G_SOFTPLUS:
             for (size_t i = 0; i < X; i++) {
-                double x = pre[i], e = ek[i], rate = (x > 0.0 ? x : 0.0) + l1p[i] + 1e-6;
+                double x = pre[i], e = ek[i];
+                double rate = (x > 0.0 ? x : 0.0) + l1p[i] + LRNN_G_FLOOR_SOFTPLUS;
                 pre[i] = rate;
                 q[i] = (x > 0.0 ? 1.0 : e) * (y[i] - rate) / ((1.0 + e) * rate);
             }
             break;
         case LRNN_G_EXP:
             for (size_t i = 0; i < X; i++) {
-                double rate = ek[i] + 1e-10;
+                double rate = ek[i] + LRNN_G_FLOOR_EXP_RELU;
                 pre[i] = rate;
                 q[i] = ek[i] * (y[i] / rate - 1.0);
             }
             break;
         case LRNN_G_RELU:
             for (size_t i = 0; i < X; i++) {
-                double x = pre[i], rate = (x > 0.0 ? x : 0.0) + 1e-10;
+                double x = pre[i], rate = (x > 0.0 ? x : 0.0) + LRNN_G_FLOOR_EXP_RELU;
                 pre[i] = rate;
                 q[i] = x > 0.0 ? y[i] / rate - 1.0 : 0.0;
             }

@@ -21,10 +21,10 @@ double lrnn_activation_apply(lrnn_activation act, double x, double h) {
 double lrnn_obs_nonlin_apply(lrnn_obs_nonlin g, double y) {
     switch (g) {
     case LRNN_G_IDENTITY: return y;
-    case LRNN_G_EXP: return exp(y) + 1e-10;
-    case LRNN_G_RELU: return (y > 0.0 ? y : 0.0) + 1e-10;
+    case LRNN_G_EXP: return exp(y) + LRNN_G_FLOOR_EXP_RELU;
+    case LRNN_G_RELU: return (y > 0.0 ? y : 0.0) + LRNN_G_FLOOR_EXP_RELU;
     case LRNN_G_SOFTPLUS: /* log(1 + e^y) without overflow */
-        return (y > 0.0 ? y + log1p(exp(-y)) : log1p(exp(y))) + 1e-6;
+        return (y > 0.0 ? y + log1p(exp(-y)) : log1p(exp(y))) + LRNN_G_FLOOR_SOFTPLUS;
     }
     return y;
 }
